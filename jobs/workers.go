@@ -1,0 +1,57 @@
+package jobs
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+)
+
+// Config sets up a River client.
+type Config struct {
+	// Workers is how many jobs this process runs at once; 0 makes an insert-only
+	// client (the `web` command).
+	Workers int
+	Logger  *slog.Logger
+	// RescueStuckJobsAfter brings back jobs whose worker died (River's default is an hour).
+	RescueStuckJobsAfter time.Duration
+}
+
+// Deps are what the workers need.
+type Deps struct {
+	Pool *pgxpool.Pool
+}
+
+// NewClient returns a River client with every worker registered; it fetches and
+// runs jobs only when cfg.Workers > 0.
+func NewClient(cfg Config, deps Deps) (*river.Client[pgx.Tx], error) {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	rc := &river.Config{
+		Logger:          logger.With("component", "river"),
+		SoftStopTimeout: 0,
+	}
+	if cfg.Workers > 0 {
+		workers := river.NewWorkers()
+		river.AddWorker(workers, &PruneSessionsWorker{pool: deps.Pool})
+		rc.Workers = workers
+		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
+		rc.PeriodicJobs = []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+				func() (river.JobArgs, *river.InsertOpts) { return PruneSessionsArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
+		}
+		rc.RescueStuckJobsAfter = cfg.RescueStuckJobsAfter
+	}
+	client, err := river.NewClient(riverpgxv5.New(deps.Pool), rc)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: river client: %w", err)
+	}
+	return client, nil
+}

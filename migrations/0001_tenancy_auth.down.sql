@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS connections, api_tokens, sessions, memberships, users, workspaces;
