@@ -114,14 +114,7 @@ func NewHTTPClient(opts EgressOptions) *http.Client {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxResponseBytes
 	}
-	allow := append([]netip.Prefix(nil), opts.Allow...)
-	dialer := &net.Dialer{
-		Timeout:   dialTimeout,
-		KeepAlive: 30 * time.Second,
-		ControlContext: func(_ context.Context, network, address string, _ syscall.RawConn) error {
-			return checkDial(allow, network, address)
-		},
-	}
+	dialer := guardedDialer(opts.Allow)
 	transport := &http.Transport{
 		// No proxy: a proxy would dial the target for us and bypass the guard.
 		Proxy:                 nil,
@@ -145,6 +138,23 @@ func NewHTTPClient(opts EgressOptions) *http.Client {
 			return nil
 		},
 	}
+}
+
+func guardedDialer(allow []netip.Prefix) *net.Dialer {
+	allow = append([]netip.Prefix(nil), allow...)
+	return &net.Dialer{
+		Timeout:   dialTimeout,
+		KeepAlive: 30 * time.Second,
+		ControlContext: func(_ context.Context, network, address string, _ syscall.RawConn) error {
+			return checkDial(allow, network, address)
+		},
+	}
+}
+
+// GuardedDial returns a dial function with the same egress rules as
+// NewHTTPClient, for connectors that speak other protocols (SMTP).
+func GuardedDial(allow []netip.Prefix) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return guardedDialer(allow).DialContext
 }
 
 var (

@@ -27,8 +27,10 @@ const (
 	MaxAttempts = 25
 	// DefaultTimeout is a step attempt's timeout when the step sets none.
 	DefaultTimeout = 30 * time.Second
-	// MaxTimeout is the longest timeout a step attempt may ask for.
-	MaxTimeout = time.Hour
+	// MaxTimeout is the longest timeout a step attempt may ask for. It stays
+	// below the workers' stuck-job rescue threshold, so a slow attempt is never
+	// taken for a crashed one and run twice.
+	MaxTimeout = 5 * time.Minute
 	// MaxRetryInterval is the longest retry interval a step may ask for.
 	MaxRetryInterval = 24 * time.Hour
 	// MaxBatchWindow is the longest window a batching trigger may collect for.

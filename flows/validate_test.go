@@ -119,7 +119,7 @@ func TestValidateProblems(t *testing.T) {
 				`steps[1].retry.initial_interval: must not be longer than max_interval (1h)`,
 			}},
 		{"timeout", defJSON(webhook, `{"id": "a", "action": "http.request", "timeout": "2h"}`, `{"id": "b", "action": "http.request", "timeout": "-1s"}`),
-			[]string{`steps[0].timeout: must be at most 1h`, `steps[1].timeout: must be a positive duration`}},
+			[]string{`steps[0].timeout: must be at most 5m`, `steps[1].timeout: must be a positive duration`}},
 		{"undo", defJSON(webhook, `{"id": "a", "action": "http.request", "undo": {"action": "slack.post_message", "input": {"t": "{{ self.ts }} {{ steps.a.ts }} {{ triger }}"}}}`,
 			`{"id": "b", "action": "http.request", "undo": {"input": {}}}`),
 			[]string{

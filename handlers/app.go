@@ -6,6 +6,7 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/jobs"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -25,7 +27,11 @@ type Deps struct {
 	River   *river.Client[pgx.Tx]
 	Catalog *connectors.Catalog
 	Sealer  *store.Sealer
-	Logger  *slog.Logger
+	// Engine starts and recovers runs (ingest, manual runs, retry, replay, cancel).
+	Engine *jobs.Engine
+	// HTTP is the egress-guarded client for connection tests.
+	HTTP   *http.Client
+	Logger *slog.Logger
 	// BaseURL is the public URL used in webhook links (no trailing slash).
 	BaseURL string
 	// MaxBody is the largest accepted webhook body.

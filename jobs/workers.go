@@ -23,23 +23,30 @@ type Config struct {
 
 // Deps are what the workers need.
 type Deps struct {
-	Pool *pgxpool.Pool
+	Pool   *pgxpool.Pool
+	Engine *Engine
 }
 
-// NewClient returns a River client with every worker registered; it fetches and
-// runs jobs only when cfg.Workers > 0.
+// NewClient returns a River client with every worker registered and attaches it
+// to deps.Engine; it fetches and runs jobs only when cfg.Workers > 0.
 func NewClient(cfg Config, deps Deps) (*river.Client[pgx.Tx], error) {
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	rc := &river.Config{
-		Logger:          logger.With("component", "river"),
-		SoftStopTimeout: 0,
+		Logger: logger.With("component", "river"),
+		// Steps must start promptly after the webhook that queued them; River's
+		// defaults wait up to ~100ms between fetches.
+		FetchCooldown:     5 * time.Millisecond,
+		FetchPollInterval: 200 * time.Millisecond,
+		// The web process inserts step jobs without running them.
+		SkipUnknownJobCheck: cfg.Workers == 0,
 	}
 	if cfg.Workers > 0 {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &PruneSessionsWorker{pool: deps.Pool})
+		river.AddWorker(workers, &StepWorker{e: deps.Engine})
 		rc.Workers = workers
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rc.PeriodicJobs = []*river.PeriodicJob{
@@ -48,10 +55,16 @@ func NewClient(cfg Config, deps Deps) (*river.Client[pgx.Tx], error) {
 				&river.PeriodicJobOpts{RunOnStart: true}),
 		}
 		rc.RescueStuckJobsAfter = cfg.RescueStuckJobsAfter
+		// Step jobs carry their own timeout (StepWorker.Timeout); River insists
+		// the rescue threshold be at least the default job timeout.
+		if cfg.RescueStuckJobsAfter > 0 {
+			rc.JobTimeout = min(time.Minute, cfg.RescueStuckJobsAfter)
+		}
 	}
 	client, err := river.NewClient(riverpgxv5.New(deps.Pool), rc)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: river client: %w", err)
 	}
+	deps.Engine.client = client
 	return client, nil
 }

@@ -31,6 +31,7 @@ CREATE TABLE events (
     workspace_id    uuid NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     flow_id         uuid NOT NULL REFERENCES flows (id) ON DELETE CASCADE,
     idempotency_key text,
+    source          text NOT NULL DEFAULT 'webhook' CHECK (source IN ('webhook', 'manual', 'replay', 'test', 'app')),
     content_type    text NOT NULL DEFAULT '',
     headers         jsonb NOT NULL DEFAULT '{}',
     payload         jsonb,
@@ -45,9 +46,8 @@ CREATE TABLE runs (
     workspace_id uuid NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     flow_id      uuid NOT NULL REFERENCES flows (id) ON DELETE CASCADE,
     flow_version integer NOT NULL,
-    event_id     uuid REFERENCES events (id) ON DELETE SET NULL,
+    event_id     uuid NOT NULL REFERENCES events (id) ON DELETE CASCADE,
     status       text NOT NULL CHECK (status IN ('queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled')),
-    trigger      jsonb,
     is_test      boolean NOT NULL DEFAULT false,
     replay_of    uuid,
     created_at   timestamptz NOT NULL DEFAULT now(),
@@ -57,7 +57,7 @@ CREATE TABLE runs (
 CREATE INDEX runs_workspace_created_idx ON runs (workspace_id, created_at DESC, id DESC);
 CREATE INDEX runs_flow_created_idx ON runs (flow_id, created_at DESC, id DESC);
 CREATE INDEX runs_status_created_idx ON runs (workspace_id, status, created_at DESC, id DESC);
-CREATE INDEX runs_event_idx ON runs (event_id);
+CREATE UNIQUE INDEX runs_event_idx ON runs (event_id);
 
 CREATE TABLE run_steps (
     run_id       uuid NOT NULL REFERENCES runs (id) ON DELETE CASCADE,

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // config is everything Switchboard reads from its environment, parsed once.
@@ -20,6 +21,9 @@ type config struct {
 	Workers     int
 	MaxBody     int64
 	LogLevel    string
+	// RescueAfter is how long a step job may stay running before River
+	// assumes its worker died and runs it again.
+	RescueAfter time.Duration
 }
 
 // parseConfig reads the environment table of DESIGN.md. Every error is one line
@@ -33,6 +37,7 @@ func parseConfig(getenv func(string) string) (config, error) {
 		Workers:     100,
 		MaxBody:     1 << 20,
 		LogLevel:    orDefault(getenv("SWITCHBOARD_LOG_LEVEL"), "info"),
+		RescueAfter: 6 * time.Minute,
 	}
 	if c.DatabaseURL != "" {
 		u, err := url.Parse(c.DatabaseURL)
@@ -72,6 +77,13 @@ func parseConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("SWITCHBOARD_MAX_BODY: must be a size from 1KiB to 100MiB such as 1MiB or 512KB, got %q", v)
 		}
 		c.MaxBody = n
+	}
+	if v := strings.TrimSpace(getenv("SWITCHBOARD_RESCUE_AFTER")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			return c, fmt.Errorf("SWITCHBOARD_RESCUE_AFTER: must be a duration of at least 1s such as 6m, got %q", v)
+		}
+		c.RescueAfter = d
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

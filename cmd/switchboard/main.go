@@ -40,6 +40,12 @@ Commands:
              create a user who owns a new workspace
   token create --email E [--name N]
              print a new API token for that user
+  keys rotate [--old-key BASE64]...
+             re-encrypt connection secrets with SWITCHBOARD_SECRET_KEY; old keys
+             from --old-key or SWITCHBOARD_OLD_SECRET_KEYS (comma-separated)
+  fakes [--addr 127.0.0.1:9900]
+             serve fake Slack, Mailchimp, Segment, Mixpanel, PostHog, Jira and
+             SMTP on loopback for trying flows out
   help       show this text
 
 Configuration comes from the environment (DATABASE_URL, SWITCHBOARD_DATA,
@@ -74,6 +80,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return adminCmd(ctx, cfg, args, stdout, stderr)
 	case "token":
 		return tokenCmd(ctx, cfg, args, stdout, stderr)
+	case "keys":
+		return keysCmd(ctx, cfg, args, getenv, stdout, stderr)
+	case "fakes":
+		return fakesCmd(ctx, args, stdout, stderr)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q (see `switchboard help`)", cmd)

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"time"
 
+	"github.com/switchboard/switchboard/connectors"
+	connectorcatalog "github.com/switchboard/switchboard/connectors/catalog"
 	"github.com/switchboard/switchboard/handlers"
 	"github.com/switchboard/switchboard/jobs"
 	"github.com/switchboard/switchboard/store"
@@ -57,11 +60,18 @@ func serve(ctx context.Context, cfg config, stderr io.Writer, r role) error {
 		return err
 	}
 
+	catalog := connectorcatalog.NewWithEgress(cfg.EgressAllow)
+	httpClient := connectors.NewHTTPClient(connectors.EgressOptions{Allow: cfg.EgressAllow})
+	engine := jobs.NewEngine(jobs.EngineDeps{
+		Pool: db.Pool, Catalog: catalog, HTTP: httpClient, Logger: log,
+		OpenConnection: jobs.StoreConnections(db.Pool, sealer),
+	})
 	workers := cfg.Workers
 	if r == roleWeb {
 		workers = 0
 	}
-	rc, err := jobs.NewClient(jobs.Config{Workers: workers, Logger: log, RescueStuckJobsAfter: 2 * time.Minute}, jobs.Deps{Pool: db.Pool})
+	rc, err := jobs.NewClient(jobs.Config{Workers: workers, Logger: log, RescueStuckJobsAfter: cfg.RescueAfter},
+		jobs.Deps{Pool: db.Pool, Engine: engine})
 	if err != nil {
 		return err
 	}
@@ -81,6 +91,9 @@ func serve(ctx context.Context, cfg config, stderr io.Writer, r role) error {
 		f := handlers.New(handlers.Deps{
 			Pool:    db.Pool,
 			River:   rc,
+			Engine:  engine,
+			Catalog: catalog,
+			HTTP:    httpClient,
 			Sealer:  sealer,
 			Logger:  log,
 			BaseURL: cfg.BaseURL,

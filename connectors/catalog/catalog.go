@@ -3,6 +3,8 @@
 package catalog
 
 import (
+	"net/netip"
+
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/connectors/email"
 	httpconn "github.com/switchboard/switchboard/connectors/http"
@@ -15,8 +17,13 @@ import (
 	"github.com/switchboard/switchboard/connectors/webhook"
 )
 
-// New returns the catalog of every connector, in the order the UI lists them.
-func New() *connectors.Catalog {
+// New returns the catalog of every connector, in the order the UI lists them,
+// with the default egress rules for non-HTTP connectors (SMTP).
+func New() *connectors.Catalog { return NewWithEgress(nil) }
+
+// NewWithEgress is New with SWITCHBOARD_EGRESS_ALLOW applied to the connectors
+// that dial on their own (email); HTTP connectors get the guarded client per request.
+func NewWithEgress(allow []netip.Prefix) *connectors.Catalog {
 	return connectors.NewCatalog(
 		webhook.New(),
 		httpconn.New(),
@@ -26,6 +33,6 @@ func New() *connectors.Catalog {
 		mixpanel.New(),
 		posthog.New(),
 		jira.New(),
-		email.New(),
+		email.New(email.WithDialer(connectors.GuardedDial(allow))),
 	)
 }

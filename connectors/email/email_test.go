@@ -7,8 +7,10 @@ import (
 	"net"
 	"net/http"
 	"net/mail"
+	"net/textproto"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -241,12 +243,28 @@ func TestTransientFailureIsRetryable(t *testing.T) {
 func TestConnectionRefusedIsRetryable(t *testing.T) {
 	t.Parallel()
 	b := setup(t, fake.SMTPOptions{}, email.TLSNone)
-	b.smtp.Close()
+	// Not the closed fake's port: a test running in parallel may be given it
+	// for its own server.
+	b.conn.Config["port"] = float64(closedPort(t))
 
 	_, err := b.send("k", welcome())
 	require.Error(t, err)
 	require.False(t, connectors.IsPermanent(err))
 	require.Contains(t, err.Error(), "connect to")
+}
+
+// closedPort returns a loopback port that nothing listens on and nothing can
+// start listening on until the test ends: the local port of an open
+// connection.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	c, err := net.DialTimeout("tcp", ln.Addr().String(), 5*time.Second)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return c.LocalAddr().(*net.TCPAddr).Port
 }
 
 func TestEgressRefusalStaysPermanent(t *testing.T) {
@@ -399,32 +417,191 @@ func TestTestConnection(t *testing.T) {
 	require.Contains(t, err.Error(), "535")
 }
 
-func TestContextCancelStopsTheSession(t *testing.T) {
-	t.Parallel()
-	// A server that accepts and never greets.
+// stallServer listens on loopback and runs script on each connection it
+// accepts; when script returns, the connection stays open and silent until
+// the test ends. Cleanup closes the listener and every connection and waits
+// for the scripts.
+func stallServer(t *testing.T, script func(c *textproto.Conn)) (host string, port int) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = ln.Close() })
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+		wg    sync.WaitGroup
+	)
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			t.Cleanup(func() { _ = c.Close() })
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if script != nil {
+					script(textproto.NewConn(c))
+				}
+			}()
 		}
 	}()
-	port := ln.Addr().(*net.TCPAddr).Port
-	conn := &connectors.Connection{Config: map[string]any{"host": "127.0.0.1", "port": strconv.Itoa(port), "tls": "none", "from": "a@example.com"}}
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	tcp := ln.Addr().(*net.TCPAddr)
+	return tcp.IP.String(), tcp.Port
+}
+
+// reply greets and answers the client's commands ("250 OK" unless answers
+// has another reply for the verb) until the command stallAt: it gets its
+// answer from answers, if any, and then the server falls silent.
+func reply(stallAt string, answers map[string]string) func(c *textproto.Conn) {
+	return func(c *textproto.Conn) {
+		if c.PrintfLine("220 localhost ESMTP") != nil {
+			return
+		}
+		for {
+			line, err := c.ReadLine()
+			if err != nil {
+				return
+			}
+			verb := strings.ToUpper(strings.Fields(line + " x")[0])
+			answer, ok := answers[verb]
+			if !ok && verb != stallAt {
+				answer, ok = "250 OK", true
+			}
+			if ok {
+				if _, err := c.W.WriteString(answer + "\r\n"); err != nil {
+					return
+				}
+				if c.W.Flush() != nil {
+					return
+				}
+			}
+			if verb == stallAt {
+				return
+			}
+		}
+	}
+}
+
+// stallTimeout is the context deadline of the stall tests; each must end
+// within stallSlack after it.
+const (
+	stallTimeout = 300 * time.Millisecond
+	stallSlack   = 3 * time.Second
+)
+
+func stallConnection(host string, port int, mode string) *connectors.Connection {
+	return &connectors.Connection{Config: map[string]any{
+		"host": host, "port": strconv.Itoa(port), "tls": mode, "from": "a@example.com",
+	}}
+}
+
+// requireTimedOut checks that a session against a stalling server failed
+// with a retryable error caused by the context, soon after the deadline.
+func requireTimedOut(t *testing.T, err error, start time.Time, cause error) {
+	t.Helper()
+	require.Error(t, err)
+	require.False(t, connectors.IsPermanent(err), "%v", err)
+	var retry *connectors.RetryableError
+	require.ErrorAs(t, err, &retry)
+	require.ErrorIs(t, err, cause)
+	require.Less(t, time.Since(start), stallTimeout+stallSlack)
+}
+
+func TestSilentServerTimesOut(t *testing.T) {
+	t.Parallel()
+	ehlo := "250-localhost\r\n250-STARTTLS\r\n250 AUTH PLAIN"
+	for name, tc := range map[string]struct {
+		mode   string
+		script func(*textproto.Conn)
+	}{
+		"no greeting":             {email.TLSNone, nil},
+		"no TLS handshake":        {email.TLSImplicit, nil},
+		"no EHLO reply":           {email.TLSNone, reply("EHLO", nil)},
+		"no STARTTLS handshake":   {email.TLSStartTLS, reply("STARTTLS", map[string]string{"EHLO": ehlo, "STARTTLS": "220 go ahead"})},
+		"no MAIL reply":           {email.TLSNone, reply("MAIL", nil)},
+		"no RCPT reply":           {email.TLSNone, reply("RCPT", nil)},
+		"no reply to the message": {email.TLSNone, reply("DATA", map[string]string{"DATA": "354 go ahead"})},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			host, port := stallServer(t, tc.script)
+			ctx, cancel := context.WithTimeout(context.Background(), stallTimeout)
+			defer cancel()
+			start := time.Now()
+			_, err := email.New().Actions()[0].Execute(ctx, connectors.Request{
+				Input: welcome(), Connection: stallConnection(host, port, tc.mode), IdempotencyKey: "k",
+			})
+			requireTimedOut(t, err, start, context.DeadlineExceeded)
+		})
+	}
+}
+
+func TestCancelStopsTheSession(t *testing.T) {
+	t.Parallel()
+	host, port := stallServer(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(stallTimeout, cancel)
+	start := time.Now()
+	err := email.New().TestConnection(ctx, stallConnection(host, port, email.TLSNone), nil)
+	requireTimedOut(t, err, start, context.Canceled)
+}
+
+// noDeadlineConn ignores deadlines, like some wrapped connections do.
+type noDeadlineConn struct{ net.Conn }
+
+func (noDeadlineConn) SetDeadline(time.Time) error      { return nil }
+func (noDeadlineConn) SetReadDeadline(time.Time) error  { return nil }
+func (noDeadlineConn) SetWriteDeadline(time.Time) error { return nil }
+
+func TestDeadlineHoldsWhenTheConnectionIgnoresDeadlines(t *testing.T) {
+	t.Parallel()
+	host, port := stallServer(t, reply("MAIL", nil))
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	e := email.New(email.WithDialer(func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return noDeadlineConn{c}, nil
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), stallTimeout)
 	defer cancel()
 	start := time.Now()
-	_, err = email.New().Actions()[0].Execute(ctx, connectors.Request{
-		Input: welcome(), Connection: conn, IdempotencyKey: "k",
+	_, err := e.Actions()[0].Execute(ctx, connectors.Request{
+		Input: welcome(), Connection: stallConnection(host, port, email.TLSNone), IdempotencyKey: "k",
 	})
-	require.Error(t, err)
-	require.False(t, connectors.IsPermanent(err))
-	require.Less(t, time.Since(start), 5*time.Second)
+	requireTimedOut(t, err, start, context.DeadlineExceeded)
+}
+
+func TestDeadlineHoldsWhenTheDialerIgnoresTheContext(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	e := email.New(email.WithDialer(func(context.Context, string, string) (net.Conn, error) {
+		<-release
+		return nil, errors.New("released")
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), stallTimeout)
+	defer cancel()
+	start := time.Now()
+	err := e.TestConnection(ctx, stallConnection("127.0.0.1", 2525, email.TLSNone), nil)
+	requireTimedOut(t, err, start, context.DeadlineExceeded)
+	require.Contains(t, err.Error(), "connect to")
 }
 
 func TestMessageID(t *testing.T) {

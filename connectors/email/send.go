@@ -100,7 +100,7 @@ func (a sendAction) Execute(ctx context.Context, req connectors.Request) (map[st
 	for i, addr := range to {
 		accepted[i] = addr.Address
 	}
-	err = a.e.session(ctx, s, func(c *smtp.Client) error {
+	err = a.e.session(ctx, s, func(ctx context.Context, c *smtp.Client) error {
 		if err := c.Mail(s.from.Address); err != nil {
 			return classify(ctx, "MAIL FROM", err)
 		}

@@ -16,30 +16,41 @@ import (
 	"github.com/switchboard/switchboard/connectors"
 )
 
-// sessionTimeout bounds a whole SMTP session when the context has no earlier
-// deadline, so a server that stops answering cannot hold a worker forever.
+// sessionTimeout bounds a whole SMTP session (connect included) when the
+// context has no earlier deadline, so a server that stops answering cannot
+// hold a worker forever.
 const sessionTimeout = 2 * time.Minute
 
 // session connects to the server, greets it, secures the connection as
 // configured, logs in when a user name is set, runs fn (nil for a connection
 // test) and quits.
-func (e *Email) session(ctx context.Context, s *settings, fn func(c *smtp.Client) error) error {
+//
+// net/smtp has no context, so every step is bounded another way: the session
+// runs under a context that ends at ctx's deadline or after sessionTimeout,
+// whichever is earlier; the dial is abandoned when that context ends (even if
+// the dialer ignores it); the connection's deadline is that context's
+// deadline; and the connection is closed as soon as the context ends, which
+// interrupts any read or write in flight, also on a connection whose
+// SetDeadline does nothing. fn gets that context for classify.
+func (e *Email) session(ctx context.Context, s *settings, fn func(ctx context.Context, c *smtp.Client) error) error {
+	ctx, cancel := context.WithTimeout(ctx, sessionTimeout) // keeps an earlier deadline of ctx
+	defer cancel()
+
 	addr := s.addr()
-	conn, err := e.dial(ctx, "tcp", addr)
+	conn, err := e.dialContext(ctx, addr)
 	if err != nil {
 		return classify(ctx, "connect to "+addr, err)
 	}
 	defer conn.Close()
-
-	// net/smtp has no context: bound the session with a deadline and cut it
-	// short when ctx ends.
-	deadline := time.Now().Add(sessionTimeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	_ = conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	raw := conn // not the TLS layer: closing that could try to send an alert
+	stop := context.AfterFunc(ctx, func() {
+		_ = raw.SetDeadline(time.Unix(1, 0))
+		_ = raw.Close()
+	})
 	defer stop()
+	if d, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(d)
+	}
 
 	if s.mode == TLSImplicit {
 		tc := tls.Client(conn, e.tlsFor(s.host))
@@ -77,13 +88,43 @@ func (e *Email) session(ctx context.Context, s *settings, fn func(c *smtp.Client
 		}
 	}
 	if fn != nil {
-		if err := fn(c); err != nil {
+		if err := fn(ctx, c); err != nil {
 			return err
 		}
 	}
 	// The message, if any, is accepted by now: a failed QUIT changes nothing.
 	_ = c.Quit()
 	return nil
+}
+
+// dialContext dials addr with the connector's dialer and gives up when ctx
+// ends, even if the dialer does not honour ctx: a connection that arrives
+// after that is closed.
+func (e *Email) dialContext(ctx context.Context, addr string) (net.Conn, error) {
+	type result struct {
+		conn net.Conn
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		conn, err := e.dial(ctx, "tcp", addr)
+		done <- result{conn, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil && r.conn != nil {
+			_ = r.conn.Close()
+			r.conn = nil
+		}
+		return r.conn, r.err
+	case <-ctx.Done():
+		go func() {
+			if r := <-done; r.conn != nil {
+				_ = r.conn.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
 }
 
 // tlsFor returns the TLS configuration for host.
@@ -158,8 +199,8 @@ func classify(ctx context.Context, op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if ctx.Err() != nil {
-		return &connectors.RetryableError{Message: "email: " + op + ": timed out or cancelled", Err: ctx.Err()}
+	if cause := ctxDone(ctx); cause != nil {
+		return &connectors.RetryableError{Message: "email: " + op + ": timed out or cancelled", Err: cause}
 	}
 	if connectors.IsPermanent(err) {
 		var p *connectors.PermanentError
@@ -197,6 +238,19 @@ func classify(ctx context.Context, op string, err error) error {
 		return &connectors.RetryableError{Message: "email: " + op + ": timed out", Err: err}
 	}
 	return &connectors.RetryableError{Message: "email: " + op + ": " + err.Error(), Err: err}
+}
+
+// ctxDone returns ctx's error, or context.DeadlineExceeded once its deadline
+// has passed: the connection's deadline is the same instant, so an I/O
+// timeout can be seen just before ctx's own timer fires.
+func ctxDone(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // oneLine joins a multi-line server reply.

@@ -2,6 +2,7 @@ package fake
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -77,16 +78,19 @@ type SMTP struct {
 	Host string
 	Port int
 
-	opts SMTPOptions
-	srv  *gosmtp.Server
-	ln   net.Listener
-	pool *x509.CertPool
+	opts  SMTPOptions
+	srv   *gosmtp.Server
+	ln    net.Listener // what Serve accepts from (TLS over conns for ImplicitTLS)
+	conns *smtpConns   // the TCP connections accepted and not yet closed
+	pool  *x509.CertPool
 
 	mu       sync.Mutex
 	messages []SMTPMessage
 	rejected map[string]bool
 	failLeft int
-	done     chan struct{}
+
+	done      chan struct{} // closed when Serve has returned
+	closeOnce sync.Once
 }
 
 // NewSMTP starts a fake SMTP server on 127.0.0.1 with a free port (or on
@@ -96,7 +100,8 @@ func NewSMTP(opts SMTPOptions) (*SMTP, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &SMTP{opts: opts, pool: pool, rejected: map[string]bool{}, done: make(chan struct{})}
+	s := &SMTP{opts: opts, pool: pool, rejected: map[string]bool{}, done: make(chan struct{}),
+		conns: &smtpConns{open: map[*smtpConn]struct{}{}}}
 	tlsConfig := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 
 	srv := gosmtp.NewServer(gosmtp.BackendFunc(func(c *gosmtp.Conn) (gosmtp.Session, error) {
@@ -122,10 +127,11 @@ func NewSMTP(opts SMTPOptions) (*SMTP, error) {
 	if listen == "" {
 		listen = "127.0.0.1:0"
 	}
-	ln, err := net.Listen("tcp", listen)
+	tcpLn, err := net.Listen("tcp", listen)
 	if err != nil {
 		return nil, fmt.Errorf("fake smtp: listen: %w", err)
 	}
+	var ln net.Listener = &smtpListener{Listener: tcpLn, conns: s.conns}
 	if opts.ImplicitTLS {
 		ln = tls.NewListener(ln, tlsConfig)
 	}
@@ -141,13 +147,100 @@ func NewSMTP(opts SMTPOptions) (*SMTP, error) {
 	return s, nil
 }
 
-// Close stops the server and closes open connections.
+// Close stops the server: it stops listening, closes every open connection
+// and returns once the server and all its connection handlers have stopped,
+// so no session outlives it. It is safe to call more than once.
+//
+// go-smtp's own Close is not enough: it only closes the listeners Serve has
+// registered and the connections its handlers have registered, and Serve
+// (started in a goroutine) may not have got that far yet. A Close right after
+// NewSMTP then left Serve blocked in Accept forever, and Close with it.
 func (s *SMTP) Close() {
-	// Close the listener too: go-smtp only closes listeners Serve has
-	// registered, which it may not have done yet.
-	_ = s.srv.Close()
-	_ = s.ln.Close()
-	<-s.done
+	s.closeOnce.Do(func() {
+		s.conns.shut()     // close open connections, and any accepted from now on
+		_ = s.ln.Close()   // Accept fails, whether or not Serve has registered ln
+		<-s.done           // Serve has returned: no connection handler starts any more
+		s.conns.closeAll() // in case one slipped in before shut
+		// Wait for the handlers, which stop at once on their closed connections.
+		ctx, cancel := context.WithTimeout(context.Background(), smtpCloseWait)
+		defer cancel()
+		_ = s.srv.Shutdown(ctx)
+	})
+}
+
+// smtpCloseWait bounds how long Close waits for the connection handlers.
+const smtpCloseWait = 10 * time.Second
+
+// smtpListener records the connections it accepts in conns.
+type smtpListener struct {
+	net.Listener
+	conns *smtpConns
+}
+
+func (l *smtpListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if tc := l.conns.add(c); tc != nil {
+			return tc, nil
+		}
+		// Closing: add closed c; Accept fails once the listener is closed.
+	}
+}
+
+// smtpConns is the set of open connections.
+type smtpConns struct {
+	mu     sync.Mutex
+	open   map[*smtpConn]struct{}
+	closed bool
+}
+
+// add tracks c, or closes it and returns nil when the server is closing.
+func (cs *smtpConns) add(c net.Conn) *smtpConn {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.closed {
+		_ = c.Close()
+		return nil
+	}
+	tc := &smtpConn{Conn: c, conns: cs}
+	cs.open[tc] = struct{}{}
+	return tc
+}
+
+// shut closes the open connections and makes add close new ones.
+func (cs *smtpConns) shut() {
+	cs.mu.Lock()
+	cs.closed = true
+	cs.mu.Unlock()
+	cs.closeAll()
+}
+
+func (cs *smtpConns) closeAll() {
+	cs.mu.Lock()
+	open := make([]*smtpConn, 0, len(cs.open))
+	for c := range cs.open {
+		open = append(open, c)
+	}
+	cs.mu.Unlock()
+	for _, c := range open {
+		_ = c.Close()
+	}
+}
+
+// smtpConn is an accepted connection that leaves its set when closed.
+type smtpConn struct {
+	net.Conn
+	conns *smtpConns
+}
+
+func (c *smtpConn) Close() error {
+	c.conns.mu.Lock()
+	delete(c.conns.open, c)
+	c.conns.mu.Unlock()
+	return c.Conn.Close()
 }
 
 // CertPool returns a pool holding the server's self-signed certificate

@@ -2,10 +2,13 @@ package fake_test
 
 import (
 	"crypto/tls"
+	"errors"
+	"net"
 	"net/smtp"
 	"net/textproto"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -20,13 +23,41 @@ func smtpServer(t *testing.T, opts fake.SMTPOptions) *fake.SMTP {
 	return s
 }
 
+// smtpTimeout bounds every client connection of these tests, so a server
+// that stops answering fails a test instead of hanging it.
+const smtpTimeout = 10 * time.Second
+
+func smtpConn(t *testing.T, s *fake.SMTP) net.Conn {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", s.Addr, smtpTimeout)
+	require.NoError(t, err)
+	require.NoError(t, conn.SetDeadline(time.Now().Add(smtpTimeout)))
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
+}
+
 func smtpDial(t *testing.T, s *fake.SMTP) *smtp.Client {
 	t.Helper()
-	c, err := smtp.Dial(s.Addr)
+	c, err := smtp.NewClient(smtpConn(t, s), s.Host)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	require.NoError(t, c.Hello("test"))
 	return c
+}
+
+// within fails the test unless f returns within d.
+func within(t *testing.T, d time.Duration, what string, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+		t.Fatalf("%s did not return within %s", what, d)
+	}
 }
 
 func smtpCode(t *testing.T, err error) int {
@@ -83,8 +114,7 @@ func TestSMTPImplicitTLS(t *testing.T) {
 	s := smtpServer(t, fake.SMTPOptions{ImplicitTLS: true})
 	cfg := s.ClientTLSConfig()
 	cfg.ServerName = "localhost"
-	conn, err := tls.Dial("tcp", s.Addr, cfg)
-	require.NoError(t, err)
+	conn := tls.Client(smtpConn(t, s), cfg)
 	c, err := smtp.NewClient(conn, "localhost")
 	require.NoError(t, err)
 	defer c.Close()
@@ -158,4 +188,68 @@ func smtpSend(c *smtp.Client, from, to, msg string) error {
 		return err
 	}
 	return w.Close()
+}
+
+func TestSMTPCloseRightAfterStart(t *testing.T) {
+	t.Parallel()
+	// Close used to wait forever when it came before the server goroutine
+	// had registered its listener with go-smtp.
+	for _, opts := range []fake.SMTPOptions{{}, {ImplicitTLS: true}, {StartTLS: true}} {
+		for range 50 {
+			s, err := fake.NewSMTP(opts)
+			require.NoError(t, err)
+			within(t, 5*time.Second, "Close", s.Close)
+			within(t, 5*time.Second, "a second Close", s.Close)
+		}
+	}
+}
+
+func TestSMTPCloseEndsOpenSessions(t *testing.T) {
+	t.Parallel()
+	for name, opts := range map[string]fake.SMTPOptions{
+		"plain":        {},
+		"starttls":     {StartTLS: true},
+		"implicit tls": {ImplicitTLS: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s, err := fake.NewSMTP(opts)
+			require.NoError(t, err)
+			t.Cleanup(s.Close)
+
+			// An idle session, one in the middle of a message and a
+			// connection that never says anything (for implicit TLS: a
+			// handshake that never starts).
+			var idle, data *smtp.Client
+			if !opts.ImplicitTLS {
+				idle = smtpDial(t, s)
+				data = smtpDial(t, s)
+				require.NoError(t, data.Mail("a@example.com"))
+				require.NoError(t, data.Rcpt("b@example.com"))
+				w, err := data.Data()
+				require.NoError(t, err)
+				_, err = w.Write([]byte("Subject: half\r\n"))
+				require.NoError(t, err)
+			}
+			silent := smtpConn(t, s)
+
+			within(t, 5*time.Second, "Close", s.Close)
+
+			// Every connection was closed by the server.
+			buf := make([]byte, 512)
+			for {
+				if _, err := silent.Read(buf); err != nil {
+					var ne net.Error
+					require.False(t, errors.As(err, &ne) && ne.Timeout(), "the connection is still open")
+					break
+				}
+			}
+			for _, c := range []*smtp.Client{idle, data} {
+				if c != nil {
+					require.Error(t, c.Noop())
+				}
+			}
+			require.Empty(t, s.Messages())
+		})
+	}
 }

@@ -1,0 +1,461 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/flows"
+	"github.com/switchboard/switchboard/store"
+)
+
+// ConnectionOpener decrypts a workspace's connection for one step execution.
+// It answers store.ErrNotFound when the connection no longer exists.
+type ConnectionOpener func(ctx context.Context, workspaceID, id uuid.UUID) (*connectors.Connection, string, error)
+
+// StoreConnections opens connections from the database, decrypting secrets with sealer.
+func StoreConnections(pool *pgxpool.Pool, sealer *store.Sealer) ConnectionOpener {
+	return func(ctx context.Context, workspaceID, id uuid.UUID) (*connectors.Connection, string, error) {
+		c, secrets, err := store.OpenConnection(ctx, pool, sealer, workspaceID, id)
+		if err != nil {
+			return nil, "", err
+		}
+		return &connectors.Connection{ID: c.ID.String(), Config: c.Config, Secrets: secrets}, c.Connector, nil
+	}
+}
+
+// EngineDeps are what the engine needs.
+type EngineDeps struct {
+	Pool    *pgxpool.Pool
+	Catalog *connectors.Catalog
+	// HTTP is the shared egress-guarded client handed to connectors.
+	HTTP *http.Client
+	// OpenConnection decrypts connections; nil means flows cannot use any.
+	OpenConnection ConnectionOpener
+	Logger         *slog.Logger
+}
+
+// Engine starts runs (ingest, manual, replay) and advances them step by step as
+// River jobs; it also recovers them (retry, cancel).
+type Engine struct {
+	EngineDeps
+	client   *river.Client[pgx.Tx]
+	programs programCache
+}
+
+// NewEngine returns an engine; NewClient attaches its River client.
+func NewEngine(d EngineDeps) *Engine {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.HTTP == nil {
+		d.HTTP = connectors.Client(nil)
+	}
+	return &Engine{EngineDeps: d, programs: programCache{m: map[programKey]*compiled{}}}
+}
+
+// River returns the engine's River client.
+func (e *Engine) River() *river.Client[pgx.Tx] { return e.client }
+
+type programKey struct {
+	flow    uuid.UUID
+	version int
+}
+
+type compiled struct {
+	def  *flows.Definition
+	prog *flows.Program
+}
+
+// programCache keeps each flow version's decoded definition and compiled
+// expressions: versions are immutable, so entries never go stale.
+type programCache struct {
+	mu sync.RWMutex
+	m  map[programKey]*compiled
+}
+
+const programCacheSize = 2000
+
+func (e *Engine) program(ctx context.Context, db store.DB, flowID uuid.UUID, version int, definition json.RawMessage) (*compiled, error) {
+	k := programKey{flowID, version}
+	e.programs.mu.RLock()
+	c, ok := e.programs.m[k]
+	e.programs.mu.RUnlock()
+	if ok {
+		return c, nil
+	}
+	if definition == nil {
+		v, err := store.GetFlowVersion(ctx, db, flowID, version)
+		if err != nil {
+			return nil, err
+		}
+		definition = v.Definition
+	}
+	def, err := flows.Decode(definition)
+	if err != nil {
+		return nil, fmt.Errorf("engine: flow %s v%d: %w", flowID, version, err)
+	}
+	prog, err := flows.Compile(def)
+	if err != nil {
+		return nil, fmt.Errorf("engine: flow %s v%d: %w", flowID, version, err)
+	}
+	c = &compiled{def: def, prog: prog}
+	e.programs.mu.Lock()
+	if len(e.programs.m) >= programCacheSize {
+		for k := range e.programs.m { // drop an arbitrary entry
+			delete(e.programs.m, k)
+			break
+		}
+	}
+	e.programs.m[k] = c
+	e.programs.mu.Unlock()
+	return c, nil
+}
+
+// Incoming is an event to accept for a flow.
+type Incoming struct {
+	Flow        store.Flow
+	Source      string // webhook, manual, replay, test
+	ContentType string
+	Headers     map[string]any
+	Payload     any
+	// IdempotencyKey from the request (Idempotency-Key header); empty: the
+	// trigger's idempotency_key expression decides, if any.
+	IdempotencyKey string
+	// SkipFilter runs the flow whatever the trigger's `if` says (manual runs, replays).
+	SkipFilter bool
+	IsTest     bool
+	ReplayOf   *uuid.UUID
+}
+
+// Accepted tells what became of an incoming event.
+type Accepted struct {
+	EventID   uuid.UUID
+	RunID     *uuid.UUID
+	Filtered  bool
+	Duplicate bool
+}
+
+// TriggerError is a trigger expression that failed on an incoming event (a
+// filter that is not a bool, say): the event is refused with this message.
+type TriggerError struct{ Err error }
+
+func (e *TriggerError) Error() string { return e.Err.Error() }
+func (e *TriggerError) Unwrap() error { return e.Err }
+
+// Accept stores an event and starts its run: the event, the run, its steps and
+// the jobs of the first steps are committed in one transaction. A repeated
+// idempotency key answers the first event and its run.
+func (e *Engine) Accept(ctx context.Context, in Incoming) (Accepted, error) {
+	c, err := e.program(ctx, e.Pool, in.Flow.ID, in.Flow.CurrentVersion, in.Flow.Definition)
+	if err != nil {
+		return Accepted{}, err
+	}
+	vars := flows.Vars{Trigger: in.Payload, Headers: in.Headers}
+	filtered := false
+	if !in.SkipFilter {
+		ok, err := c.prog.TriggerIf(vars)
+		if err != nil {
+			return Accepted{}, &TriggerError{err}
+		}
+		filtered = !ok
+	}
+	var key *string
+	if in.IdempotencyKey != "" {
+		key = &in.IdempotencyKey
+	} else if k, ok, err := c.prog.IdempotencyKey(vars); err != nil {
+		return Accepted{}, &TriggerError{err}
+	} else if ok {
+		key = &k
+	}
+	payload, err := json.Marshal(in.Payload)
+	if err != nil {
+		return Accepted{}, fmt.Errorf("engine: encode payload: %w", err)
+	}
+	headers, err := json.Marshal(in.Headers)
+	if err != nil {
+		return Accepted{}, fmt.Errorf("engine: encode headers: %w", err)
+	}
+	var acc Accepted
+	err = pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
+		ev := store.Event{WorkspaceID: in.Flow.WorkspaceID, FlowID: in.Flow.ID, IdempotencyKey: key, Source: in.Source,
+			ContentType: in.ContentType, Headers: headers, Payload: payload}
+		dup, err := store.InsertEvent(ctx, tx, &ev)
+		if err != nil {
+			return err
+		}
+		acc.EventID = ev.ID
+		if dup {
+			acc.Duplicate = true
+			acc.RunID, err = store.RunIDForEvent(ctx, tx, ev.ID)
+			acc.Filtered = acc.RunID == nil
+			return err
+		}
+		if filtered {
+			acc.Filtered = true
+			return nil
+		}
+		run := store.Run{ID: store.NewID(), WorkspaceID: in.Flow.WorkspaceID, FlowID: in.Flow.ID, FlowVersion: in.Flow.CurrentVersion,
+			EventID: ev.ID, IsTest: in.IsTest, ReplayOf: in.ReplayOf}
+		if err := e.startRun(ctx, tx, &run, c, vars); err != nil {
+			return err
+		}
+		acc.RunID = &run.ID
+		return nil
+	})
+	if err != nil {
+		return Accepted{}, err
+	}
+	return acc, nil
+}
+
+// startRun inserts a run with all its steps, queues the steps that are ready
+// right after the trigger and skips those whose `if` is false.
+func (e *Engine) startRun(ctx context.Context, tx pgx.Tx, run *store.Run, c *compiled, vars flows.Vars) error {
+	vars.Steps = map[string]any{}
+	vars.Run = map[string]any{"id": run.ID.String(), "flow_id": run.FlowID.String()}
+	status := make(map[string]flows.Status, len(c.def.Steps))
+	condErrs := map[string]error{}
+	toRun, toSkip, err := flows.Advance(c.def, status, e.cond(c, vars, condErrs))
+	if err != nil {
+		return err
+	}
+	jobs, err := e.insertStepJobs(ctx, tx, run.ID, c.def, toRun, nil)
+	if err != nil {
+		return err
+	}
+	steps := make([]store.RunStep, len(c.def.Steps))
+	for i, s := range c.def.Steps {
+		steps[i] = store.RunStep{StepID: s.ID, Action: s.Action, Status: string(flows.StatusPending), Position: i}
+		status[s.ID] = flows.StatusPending
+	}
+	for _, id := range toSkip {
+		status[id] = flows.StatusSkipped
+	}
+	for _, id := range toRun {
+		status[id] = flows.StatusQueued
+		if condErrs[id] != nil {
+			status[id] = flows.StatusFailed
+		}
+	}
+	for i := range steps {
+		steps[i].Status = string(status[steps[i].StepID])
+	}
+	run.Status = "queued"
+	if done, ok := flows.RunFinished(c.def, status); done {
+		run.Status = map[bool]string{true: "succeeded", false: "failed"}[ok]
+	}
+	if err := store.InsertRun(ctx, tx, run, steps); err != nil {
+		return err
+	}
+	return e.recordQueued(ctx, tx, run.ID, toSkip, jobs, condErrs)
+}
+
+// cond evaluates a step's `if` for flows.Advance. An expression that fails
+// marks the step to run and records the error: the caller fails that step with
+// the message instead of queueing it, so the problem shows on the run page.
+func (e *Engine) cond(c *compiled, vars flows.Vars, errs map[string]error) func(string) (bool, error) {
+	return func(stepID string) (bool, error) {
+		ok, err := c.prog.StepIf(stepID, vars)
+		if err != nil {
+			errs[stepID] = err
+			return true, nil
+		}
+		return ok, nil
+	}
+}
+
+// insertStepJobs inserts one River job per step to run (skipping those whose
+// `if` failed) and returns step id → job id.
+func (e *Engine) insertStepJobs(ctx context.Context, tx pgx.Tx, runID uuid.UUID, def *flows.Definition, stepIDs []string, attemptBase map[string]int) (map[string]int64, error) {
+	params := make([]river.InsertManyParams, 0, len(stepIDs))
+	ids := make([]string, 0, len(stepIDs))
+	for _, id := range stepIDs {
+		s, _ := def.Step(id)
+		args := newStepArgs(runID, s, attemptBase[id])
+		params = append(params, river.InsertManyParams{Args: args, InsertOpts: args.insertOpts()})
+		ids = append(ids, id)
+	}
+	out := make(map[string]int64, len(ids))
+	if len(params) == 0 {
+		return out, nil
+	}
+	res, err := e.client.InsertManyTx(ctx, tx, params)
+	if err != nil {
+		return nil, fmt.Errorf("engine: insert step jobs: %w", err)
+	}
+	for i, r := range res {
+		out[ids[i]] = r.Job.ID
+	}
+	return out, nil
+}
+
+// recordQueued writes job ids, skips, and the failures of steps whose `if` failed.
+func (e *Engine) recordQueued(ctx context.Context, tx pgx.Tx, runID uuid.UUID, skip []string, jobs map[string]int64, condErrs map[string]error) error {
+	b := &pgx.Batch{}
+	for id, job := range jobs {
+		b.Queue(`UPDATE run_steps SET status = 'queued', job_id = $3, error = NULL, finished_at = NULL WHERE run_id = $1 AND step_id = $2`, runID, id, job)
+	}
+	if len(skip) > 0 {
+		b.Queue(`UPDATE run_steps SET status = 'skipped', finished_at = now() WHERE run_id = $1 AND step_id = ANY($2)`, runID, skip)
+	}
+	for id, err := range condErrs {
+		b.Queue(`UPDATE run_steps SET status = 'failed', error = $3, finished_at = now() WHERE run_id = $1 AND step_id = $2`, runID, id, err.Error())
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("engine: record queued steps: %w", err)
+	}
+	return nil
+}
+
+// ErrConflict is returned when a recovery action does not fit the run's state.
+var ErrConflict = errors.New("conflict")
+
+// RetryStep queues a failed step again with a fresh retry budget; the run goes
+// on from there.
+func (e *Engine) RetryStep(ctx context.Context, workspaceID, runID uuid.UUID, stepID string) error {
+	return pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
+		return e.retryStepTx(ctx, tx, workspaceID, runID, []string{stepID})
+	})
+}
+
+func (e *Engine) retryStepTx(ctx context.Context, tx pgx.Tx, workspaceID, runID uuid.UUID, stepIDs []string) error {
+	run, err := store.LockRun(ctx, tx, runID)
+	if err != nil || run.WorkspaceID != workspaceID {
+		return store.ErrNotFound
+	}
+	if run.Status == "cancelled" {
+		return fmt.Errorf("%w: the run was cancelled; replay it instead", ErrConflict)
+	}
+	c, err := e.program(ctx, tx, run.FlowID, run.FlowVersion, nil)
+	if err != nil {
+		return err
+	}
+	base := map[string]int{}
+	for _, id := range stepIDs {
+		st, err := store.GetRunStep(ctx, tx, runID, id)
+		if err != nil {
+			return err
+		}
+		if st.Status != string(flows.StatusFailed) {
+			return fmt.Errorf("%w: step %q is %s, only a failed step can be retried", ErrConflict, id, st.Status)
+		}
+		base[id] = st.Attempts
+	}
+	jobs, err := e.insertStepJobs(ctx, tx, runID, c.def, stepIDs, base)
+	if err != nil {
+		return err
+	}
+	if err := e.recordQueued(ctx, tx, runID, nil, jobs, nil); err != nil {
+		return err
+	}
+	return store.SetRunStatus(ctx, tx, runID, "running")
+}
+
+// RetryFailed retries every failed step of up to 1,000 failed runs of a flow
+// and returns how many runs were redriven.
+func (e *Engine) RetryFailed(ctx context.Context, workspaceID, flowID uuid.UUID) (int, error) {
+	ids, err := store.FailedRunIDs(ctx, e.Pool, workspaceID, flowID, 1000)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		err := pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
+			steps, err := store.RunSteps(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			var failed []string
+			for _, s := range steps {
+				if s.Status == string(flows.StatusFailed) {
+					failed = append(failed, s.StepID)
+				}
+			}
+			if len(failed) == 0 {
+				return nil
+			}
+			return e.retryStepTx(ctx, tx, workspaceID, id, failed)
+		})
+		if errors.Is(err, ErrConflict) {
+			continue // changed meanwhile
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// Replay starts a new run of the flow's current version with the original
+// event's payload, or with payload when given.
+func (e *Engine) Replay(ctx context.Context, workspaceID, runID uuid.UUID, payload *any) (uuid.UUID, error) {
+	run, err := store.GetRun(ctx, e.Pool, workspaceID, runID)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	flow, err := store.GetFlow(ctx, e.Pool, workspaceID, run.FlowID)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	ev, err := store.GetEvent(ctx, e.Pool, run.EventID)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	var body any
+	if payload != nil {
+		body = *payload
+	} else if err := json.Unmarshal(ev.Payload, &body); err != nil {
+		return uuid.Nil, fmt.Errorf("engine: replay payload: %w", err)
+	}
+	var headers map[string]any
+	_ = json.Unmarshal(ev.Headers, &headers)
+	acc, err := e.Accept(ctx, Incoming{Flow: flow, Source: "replay", ContentType: ev.ContentType, Headers: headers,
+		Payload: body, SkipFilter: true, ReplayOf: &run.ID})
+	if err != nil {
+		return uuid.Nil, err
+	}
+	return *acc.RunID, nil
+}
+
+// Cancel cancels a run: unfinished steps are cancelled, and a running step's
+// job is told to stop.
+func (e *Engine) Cancel(ctx context.Context, workspaceID, runID uuid.UUID) error {
+	return pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
+		run, err := store.LockRun(ctx, tx, runID)
+		if err != nil || run.WorkspaceID != workspaceID {
+			return store.ErrNotFound
+		}
+		switch run.Status {
+		case "succeeded", "failed", "cancelled":
+			return fmt.Errorf("%w: the run already %s", ErrConflict, run.Status)
+		}
+		jobIDs, err := store.CancelRunSteps(ctx, tx, runID)
+		if err != nil {
+			return err
+		}
+		for _, id := range jobIDs {
+			if id == 0 {
+				continue
+			}
+			if _, err := e.client.JobCancelTx(ctx, tx, id); err != nil && !errors.Is(err, river.ErrNotFound) {
+				return fmt.Errorf("engine: cancel job %d: %w", id, err)
+			}
+		}
+		return store.SetRunStatus(ctx, tx, runID, "cancelled")
+	})
+}

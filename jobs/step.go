@@ -1,0 +1,384 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/switchboard/switchboard/connectors"
+	"github.com/switchboard/switchboard/flows"
+	"github.com/switchboard/switchboard/store"
+)
+
+// StepArgs executes one step of one run. Besides the ids it carries the step's
+// retry policy so that NextRetry needs no database read (no secrets here:
+// River stores args as plain JSON).
+type StepArgs struct {
+	RunID  uuid.UUID `json:"run_id"`
+	StepID string    `json:"step_id"`
+	// AttemptBase is the step's attempt count when this job was queued: a
+	// manual retry gets a fresh budget of MaxAttempts.
+	AttemptBase int   `json:"attempt_base,omitempty"`
+	MaxAttempts int   `json:"max_attempts"`
+	InitialMS   int64 `json:"initial_ms"`
+	MaxMS       int64 `json:"max_ms"`
+	TimeoutMS   int64 `json:"timeout_ms"`
+}
+
+// Kind is the job kind (never renamed).
+func (StepArgs) Kind() string { return "run_step" }
+
+func newStepArgs(runID uuid.UUID, s *flows.Step, attemptBase int) StepArgs {
+	p := s.RetryPolicy()
+	return StepArgs{RunID: runID, StepID: s.ID, AttemptBase: attemptBase, MaxAttempts: p.MaxAttempts,
+		InitialMS: time.Duration(p.InitialInterval).Milliseconds(), MaxMS: time.Duration(p.MaxInterval).Milliseconds(),
+		TimeoutMS: s.AttemptTimeout().Milliseconds()}
+}
+
+// insertOpts: the engine decides when a step has failed for good (it cancels the
+// job then); River's own limit only backs that up, leaving room for snoozes and
+// crashed attempts.
+func (a StepArgs) insertOpts() *river.InsertOpts {
+	return &river.InsertOpts{MaxAttempts: a.MaxAttempts + 10}
+}
+
+func (a StepArgs) policy() flows.RetryPolicy {
+	return flows.RetryPolicy{MaxAttempts: a.MaxAttempts,
+		InitialInterval: flows.Duration(time.Duration(a.InitialMS) * time.Millisecond),
+		MaxInterval:     flows.Duration(time.Duration(a.MaxMS) * time.Millisecond)}
+}
+
+// maxSnooze caps how long a Retry-After may delay a step.
+const maxSnooze = time.Hour
+
+// StepWorker runs StepArgs.
+type StepWorker struct {
+	river.WorkerDefaults[StepArgs]
+	e *Engine
+}
+
+// NextRetry follows the step's retry policy (exponential with jitter, capped).
+func (w *StepWorker) NextRetry(job *river.Job[StepArgs]) time.Time {
+	return time.Now().Add(flows.Backoff(job.Args.policy(), job.Attempt, rand.Float64))
+}
+
+// stepTimeoutMargin is how much longer than the step's own timeout River lets a
+// step job run: the action's timeout fires first and is recorded as a failed
+// attempt; River's is the backstop, and after it (a worker that died) the job
+// rescuer may run the step again.
+const stepTimeoutMargin = 5 * time.Second
+
+// Timeout is the step's per-attempt timeout plus a margin.
+func (w *StepWorker) Timeout(job *river.Job[StepArgs]) time.Duration {
+	if job.Args.TimeoutMS <= 0 {
+		return flows.DefaultTimeout + stepTimeoutMargin
+	}
+	return time.Duration(job.Args.TimeoutMS)*time.Millisecond + stepTimeoutMargin
+}
+
+// Work executes the step.
+func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {
+	return w.e.runStep(ctx, job)
+}
+
+type stepRun struct {
+	run   store.Run
+	c     *compiled
+	step  *flows.Step
+	vars  flows.Vars
+	input json.RawMessage
+}
+
+func (e *Engine) runStep(ctx context.Context, job *river.Job[StepArgs]) error {
+	a := job.Args
+	sr, skip, err := e.loadStep(ctx, a)
+	if err != nil {
+		return err
+	}
+	if skip {
+		return e.completeOnly(ctx, job)
+	}
+	input, renderErr := sr.c.prog.RenderInput(a.StepID, sr.vars)
+	if renderErr == nil {
+		if sr.input, err = json.Marshal(input); err != nil {
+			renderErr = err
+		}
+	}
+	attempt, err := e.markRunning(ctx, sr.run.ID, a.StepID, sr.input)
+	if err != nil {
+		return err
+	}
+	started := time.Now()
+	var output map[string]any
+	execErr := renderErr
+	if execErr != nil {
+		execErr = connectors.Permanent(0, "could not build the input: "+execErr.Error())
+	} else {
+		output, execErr = e.execute(ctx, sr, input)
+	}
+	finished := time.Now()
+	at := store.StepAttempt{RunID: sr.run.ID, StepID: a.StepID, Attempt: attempt, StartedAt: started, FinishedAt: finished,
+		DurationMS: int(finished.Sub(started).Milliseconds())}
+	n := attempt - a.AttemptBase // this job's attempt number
+	if execErr == nil {
+		at.Status = "succeeded"
+		return e.finish(ctx, job, sr, at, "succeeded", output)
+	}
+	msg := execErr.Error()
+	at.Error = &msg
+	var perm *connectors.PermanentError
+	var rl *connectors.RateLimitedError
+	switch {
+	case errors.As(execErr, &perm) || n >= a.MaxAttempts:
+		at.Status = "failed"
+		if err := e.finish(ctx, job, sr, at, "failed", nil); err != nil {
+			return err
+		}
+		return river.JobCancel(execErr)
+	case errors.As(execErr, &rl):
+		at.Status = "snoozed"
+		if err := e.interim(ctx, sr, at); err != nil {
+			return err
+		}
+		return river.JobSnooze(min(max(rl.RetryAfter, time.Second), maxSnooze))
+	default:
+		at.Status = "retrying"
+		if err := e.interim(ctx, sr, at); err != nil {
+			return err
+		}
+		return execErr
+	}
+}
+
+// loadStep reads what the step needs; skip is true when the step is no longer
+// runnable (the run was cancelled, or a duplicate job found it finished).
+func (e *Engine) loadStep(ctx context.Context, a StepArgs) (*stepRun, bool, error) {
+	run, err := store.GetRunByID(ctx, e.Pool, a.RunID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, true, nil // pruned or deleted with its flow
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if run.Status == "cancelled" {
+		return nil, true, nil
+	}
+	steps, err := store.RunSteps(ctx, e.Pool, run.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	outputs := make(map[string]any, len(steps))
+	runnable := false
+	for _, s := range steps {
+		if s.StepID == a.StepID {
+			runnable = s.Status == string(flows.StatusQueued) || s.Status == string(flows.StatusRunning)
+		}
+		if s.Status == string(flows.StatusSucceeded) && s.Output != nil {
+			var out any
+			if err := json.Unmarshal(s.Output, &out); err != nil {
+				return nil, false, fmt.Errorf("engine: output of %s: %w", s.StepID, err)
+			}
+			outputs[s.StepID] = out
+		}
+	}
+	if !runnable {
+		return nil, true, nil
+	}
+	c, err := e.program(ctx, e.Pool, run.FlowID, run.FlowVersion, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	step, ok := c.def.Step(a.StepID)
+	if !ok {
+		return nil, true, nil
+	}
+	ev, err := store.GetEvent(ctx, e.Pool, run.EventID)
+	if err != nil {
+		return nil, false, err
+	}
+	var payload any
+	if err := json.Unmarshal(ev.Payload, &payload); err != nil {
+		return nil, false, fmt.Errorf("engine: event payload: %w", err)
+	}
+	var headers map[string]any
+	_ = json.Unmarshal(ev.Headers, &headers)
+	vars := flows.Vars{Trigger: payload, Headers: headers, Steps: outputs,
+		Run: map[string]any{"id": run.ID.String(), "flow_id": run.FlowID.String()}}
+	return &stepRun{run: run, c: c, step: step, vars: vars}, false, nil
+}
+
+func (e *Engine) markRunning(ctx context.Context, runID uuid.UUID, stepID string, input json.RawMessage) (int, error) {
+	var attempt int
+	err := pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
+		var err error
+		if attempt, err = store.StartStep(ctx, tx, runID, stepID, input); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE runs SET status = 'running', started_at = coalesce(started_at, now()) WHERE id = $1 AND status = 'queued'`, runID)
+		return err
+	})
+	return attempt, err
+}
+
+// execute calls the action with the step's connection, under the step's timeout.
+func (e *Engine) execute(ctx context.Context, sr *stepRun, input map[string]any) (map[string]any, error) {
+	action, ok := e.Catalog.Action(sr.step.Action)
+	if !ok {
+		return nil, connectors.Permanent(0, fmt.Sprintf("unknown action %q", sr.step.Action))
+	}
+	req := connectors.Request{Input: input, IdempotencyKey: sr.run.ID.String() + ":" + sr.step.ID, HTTP: e.HTTP}
+	if sr.step.Connection != "" {
+		id, err := uuid.Parse(sr.step.Connection)
+		if err != nil || e.OpenConnection == nil {
+			return nil, connectors.Permanent(0, fmt.Sprintf("connection %q does not exist", sr.step.Connection))
+		}
+		conn, _, err := e.OpenConnection(ctx, sr.run.WorkspaceID, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, connectors.Permanent(0, fmt.Sprintf("connection %s was deleted; pick another one and retry", id))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open connection: %w", err)
+		}
+		req.Connection = conn
+	}
+	actx, cancel := context.WithTimeout(ctx, sr.step.AttemptTimeout())
+	defer cancel()
+	out, err := action.Execute(actx, req)
+	if err != nil && actx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+		return nil, fmt.Errorf("timed out after %s", sr.step.AttemptTimeout())
+	}
+	return out, err
+}
+
+// interim records an attempt that will be retried: the step stays queued with
+// the attempt's error shown.
+func (e *Engine) interim(ctx context.Context, sr *stepRun, at store.StepAttempt) error {
+	return pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
+		run, err := store.LockRun(ctx, tx, sr.run.ID)
+		if err != nil {
+			return err
+		}
+		if run.Status == "cancelled" {
+			return nil
+		}
+		if err := store.InsertAttempt(ctx, tx, run.WorkspaceID, at); err != nil {
+			return err
+		}
+		return store.FinishStep(ctx, tx, run.ID, at.StepID, "queued", sr.input, nil, at.Error, at.DurationMS)
+	})
+}
+
+// finish records a step's final outcome and, in the same transaction, queues
+// the steps it made ready, settles the run when it is done, and completes the job.
+func (e *Engine) finish(ctx context.Context, job *river.Job[StepArgs], sr *stepRun, at store.StepAttempt, status string, output map[string]any) error {
+	var outJSON json.RawMessage
+	if output != nil {
+		var err error
+		if outJSON, err = json.Marshal(output); err != nil {
+			return fmt.Errorf("engine: encode output: %w", err)
+		}
+	}
+	return pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
+		run, err := store.LockRun(ctx, tx, sr.run.ID)
+		if err != nil {
+			return err
+		}
+		if run.Status == "cancelled" {
+			_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
+			return err
+		}
+		if err := store.InsertAttempt(ctx, tx, run.WorkspaceID, at); err != nil {
+			return err
+		}
+		if err := store.FinishStep(ctx, tx, run.ID, at.StepID, status, sr.input, outJSON, at.Error, at.DurationMS); err != nil {
+			return err
+		}
+		if err := e.advance(ctx, tx, run, sr, at.StepID, output); err != nil {
+			return err
+		}
+		if status == "succeeded" {
+			_, err = river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
+		}
+		return err
+	})
+}
+
+// advance queues newly ready steps, skips those whose `if` is false, and
+// settles the run when nothing more can happen. The caller holds the run lock.
+func (e *Engine) advance(ctx context.Context, tx pgx.Tx, run store.Run, sr *stepRun, stepID string, output map[string]any) error {
+	steps, err := store.RunSteps(ctx, tx, run.ID)
+	if err != nil {
+		return err
+	}
+	status := make(map[string]flows.Status, len(steps))
+	vars := sr.vars
+	vars.Steps = make(map[string]any, len(steps))
+	for k, v := range sr.vars.Steps {
+		vars.Steps[k] = v
+	}
+	for _, s := range steps {
+		status[s.StepID] = flows.Status(s.Status)
+		if s.StepID == stepID && output != nil {
+			vars.Steps[stepID] = jsonValue(output)
+		} else if _, seen := vars.Steps[s.StepID]; !seen && s.Status == string(flows.StatusSucceeded) && s.Output != nil {
+			var out any
+			_ = json.Unmarshal(s.Output, &out)
+			vars.Steps[s.StepID] = out
+		}
+	}
+	condErrs := map[string]error{}
+	toRun, toSkip, err := flows.Advance(sr.c.def, status, e.cond(sr.c, vars, condErrs))
+	if err != nil {
+		return err
+	}
+	var queue []string
+	for _, id := range toRun {
+		if condErrs[id] == nil {
+			queue = append(queue, id)
+			status[id] = flows.StatusQueued
+		} else {
+			status[id] = flows.StatusFailed
+		}
+	}
+	for _, id := range toSkip {
+		status[id] = flows.StatusSkipped
+	}
+	jobs, err := e.insertStepJobs(ctx, tx, run.ID, sr.c.def, queue, nil)
+	if err != nil {
+		return err
+	}
+	if err := e.recordQueued(ctx, tx, run.ID, toSkip, jobs, condErrs); err != nil {
+		return err
+	}
+	if done, ok := flows.RunFinished(sr.c.def, status); done {
+		return store.SetRunStatus(ctx, tx, run.ID, map[bool]string{true: "succeeded", false: "failed"}[ok])
+	}
+	return nil
+}
+
+// jsonValue round-trips an output through JSON so that expressions see the same
+// types (float64 numbers, maps) whether the output came from memory or the database.
+func jsonValue(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var out any
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+func (e *Engine) completeOnly(ctx context.Context, job *river.Job[StepArgs]) error {
+	return pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
+		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
+		return err
+	})
+}

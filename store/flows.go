@@ -1,0 +1,167 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Flow is a flow with its current version's definition.
+type Flow struct {
+	ID             uuid.UUID       `db:"id"`
+	WorkspaceID    uuid.UUID       `db:"workspace_id"`
+	Name           string          `db:"name"`
+	Enabled        bool            `db:"enabled"`
+	CurrentVersion int             `db:"current_version"`
+	WebhookToken   string          `db:"webhook_token"`
+	Definition     json.RawMessage `db:"definition"`
+	CreatedAt      time.Time       `db:"created_at"`
+	UpdatedAt      time.Time       `db:"updated_at"`
+}
+
+// FlowVersion is one immutable version of a flow's definition.
+type FlowVersion struct {
+	FlowID     uuid.UUID       `db:"flow_id"`
+	Version    int             `db:"version"`
+	Definition json.RawMessage `db:"definition"`
+	CreatedBy  *uuid.UUID      `db:"created_by"`
+	CreatedAt  time.Time       `db:"created_at"`
+}
+
+const flowSelect = `SELECT f.id, f.workspace_id, f.name, f.enabled, f.current_version, f.webhook_token,
+	v.definition, f.created_at, f.updated_at
+	FROM flows f JOIN flow_versions v ON v.flow_id = f.id AND v.version = f.current_version`
+
+// newWebhookToken is unguessable: 192 random bits.
+func newWebhookToken() string {
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// CreateFlow inserts a flow and its version 1.
+func CreateFlow(ctx context.Context, db DB, workspaceID uuid.UUID, name string, definition []byte, enabled bool, createdBy *uuid.UUID) (Flow, error) {
+	id := NewID()
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO flows (id, workspace_id, name, enabled, current_version, webhook_token) VALUES ($1, $2, $3, $4, 1, $5)`,
+		id, workspaceID, name, enabled, newWebhookToken())
+	b.Queue(`INSERT INTO flow_versions (flow_id, version, workspace_id, definition, created_by) VALUES ($1, 1, $2, $3, $4)`,
+		id, workspaceID, definition, createdBy)
+	if err := db.SendBatch(ctx, b).Close(); err != nil {
+		return Flow{}, fmt.Errorf("store: create flow: %w", err)
+	}
+	return GetFlow(ctx, db, workspaceID, id)
+}
+
+// GetFlow returns a workspace's flow with its current definition.
+func GetFlow(ctx context.Context, db DB, workspaceID, id uuid.UUID) (Flow, error) {
+	rows, _ := db.Query(ctx, flowSelect+` WHERE f.workspace_id = $1 AND f.id = $2`, workspaceID, id)
+	f, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Flow])
+	if err != nil {
+		return Flow{}, fmt.Errorf("store: flow %s: %w", id, notFound(err))
+	}
+	return f, nil
+}
+
+// FlowByWebhookToken finds the flow a webhook posts to; the unguessable token
+// is the scope here.
+func FlowByWebhookToken(ctx context.Context, db DB, token string) (Flow, error) {
+	rows, _ := db.Query(ctx, flowSelect+` WHERE f.webhook_token = $1`, token)
+	f, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Flow])
+	if err != nil {
+		return Flow{}, fmt.Errorf("store: flow by token: %w", notFound(err))
+	}
+	return f, nil
+}
+
+// ListFlows lists a workspace's flows, oldest first.
+func ListFlows(ctx context.Context, db DB, workspaceID uuid.UUID) ([]Flow, error) {
+	rows, _ := db.Query(ctx, flowSelect+` WHERE f.workspace_id = $1 ORDER BY f.created_at, f.id`, workspaceID)
+	fs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Flow])
+	if err != nil {
+		return nil, fmt.Errorf("store: list flows: %w", err)
+	}
+	return fs, nil
+}
+
+// UpdateFlow stores a new immutable version (and optionally a new name); runs
+// already started keep the version they began with.
+func UpdateFlow(ctx context.Context, db DB, workspaceID, id uuid.UUID, name *string, definition []byte, createdBy *uuid.UUID) (Flow, error) {
+	var version int
+	err := db.QueryRow(ctx, `UPDATE flows SET current_version = current_version + 1, name = coalesce($3, name), updated_at = now()
+		WHERE workspace_id = $1 AND id = $2 RETURNING current_version`, workspaceID, id, name).Scan(&version)
+	if err != nil {
+		return Flow{}, fmt.Errorf("store: update flow %s: %w", id, notFound(err))
+	}
+	if _, err := db.Exec(ctx, `INSERT INTO flow_versions (flow_id, version, workspace_id, definition, created_by) VALUES ($1, $2, $3, $4, $5)`,
+		id, version, workspaceID, definition, createdBy); err != nil {
+		return Flow{}, fmt.Errorf("store: insert flow version: %w", err)
+	}
+	return GetFlow(ctx, db, workspaceID, id)
+}
+
+// RenameFlow changes only the name.
+func RenameFlow(ctx context.Context, db DB, workspaceID, id uuid.UUID, name string) error {
+	tag, err := db.Exec(ctx, `UPDATE flows SET name = $3, updated_at = now() WHERE workspace_id = $1 AND id = $2`, workspaceID, id, name)
+	if err != nil {
+		return fmt.Errorf("store: rename flow: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// SetFlowEnabled enables or disables a flow.
+func SetFlowEnabled(ctx context.Context, db DB, workspaceID, id uuid.UUID, enabled bool) error {
+	tag, err := db.Exec(ctx, `UPDATE flows SET enabled = $3, updated_at = now() WHERE workspace_id = $1 AND id = $2`, workspaceID, id, enabled)
+	if err != nil {
+		return fmt.Errorf("store: enable flow: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// DeleteFlow deletes a flow with its versions and run history.
+func DeleteFlow(ctx context.Context, db DB, workspaceID, id uuid.UUID) error {
+	tag, err := db.Exec(ctx, `DELETE FROM flows WHERE workspace_id = $1 AND id = $2`, workspaceID, id)
+	if err != nil {
+		return fmt.Errorf("store: delete flow: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// GetFlowVersion returns one version of a flow (not workspace-scoped: callers
+// reach it from a run or flow already scoped).
+func GetFlowVersion(ctx context.Context, db DB, flowID uuid.UUID, version int) (FlowVersion, error) {
+	rows, _ := db.Query(ctx, `SELECT flow_id, version, definition, created_by, created_at FROM flow_versions WHERE flow_id = $1 AND version = $2`, flowID, version)
+	v, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[FlowVersion])
+	if err != nil {
+		return FlowVersion{}, fmt.Errorf("store: flow %s version %d: %w", flowID, version, notFound(err))
+	}
+	return v, nil
+}
+
+// ListFlowVersions lists a flow's versions, newest first.
+func ListFlowVersions(ctx context.Context, db DB, workspaceID, flowID uuid.UUID) ([]FlowVersion, error) {
+	rows, _ := db.Query(ctx, `SELECT flow_id, version, definition, created_by, created_at FROM flow_versions
+		WHERE workspace_id = $1 AND flow_id = $2 ORDER BY version DESC`, workspaceID, flowID)
+	vs, err := pgx.CollectRows(rows, pgx.RowToStructByName[FlowVersion])
+	if err != nil {
+		return nil, fmt.Errorf("store: flow versions: %w", err)
+	}
+	return vs, nil
+}
