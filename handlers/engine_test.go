@@ -515,3 +515,16 @@ func TestRunsAPIListAndIsolation(t *testing.T) {
 	status, _ = b.api(t, http.MethodPost, "/api/v1/runs", other, map[string]any{"flow_id": f.ID})
 	require.Equal(t, http.StatusNotFound, status)
 }
+
+func TestIngestRefusesNUL(t *testing.T) {
+	t.Parallel()
+	b := setupEngine(t)
+	f := b.flow(t, `{"trigger": {"type": "webhook"}, "steps": [
+	  {"id": "s", "action": "http.request", "input": {"method": "POST", "url": "TARGET/s"}}]}`)
+	status, out := b.post(t, f, "application/json", `{"a": "x\u0000y"}`)
+	require.Equal(t, http.StatusBadRequest, status, "%v", out)
+	require.Equal(t, "invalid_body", out["error"].(map[string]any)["code"])
+	// An escaped backslash before u0000 is ordinary text.
+	status, _ = b.post(t, f, "application/json", `{"a": "x\\u0000y"}`)
+	require.Equal(t, http.StatusAccepted, status)
+}

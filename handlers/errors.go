@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/switchboard/switchboard/jobs"
 	"github.com/switchboard/switchboard/web/components"
 )
 
@@ -52,6 +53,8 @@ func (a *app) errorHandler(c *fiber.Ctx, err error) error {
 	case errors.As(err, &e):
 	case errors.As(err, &fe):
 		e = fromFiberError(fe)
+	case errors.Is(err, jobs.ErrNULPayload):
+		e = &Error{Status: fiber.StatusBadRequest, Code: "invalid_body", Message: "The body contains a NUL character (\\u0000), which cannot be stored."}
 	default:
 		rid := requestID(c)
 		a.log.Error("request failed", "request_id", rid, "method", c.Method(), "path", c.Path(), "err", err)

@@ -373,6 +373,9 @@ func (a *app) checkDefinition(ctx context.Context, ps *problems, workspaceID uui
 		definitionProblems(ps, err)
 	}
 	a.checkSteps(ps, def, conns)
+	for _, d := range triggerProblems(def.Trigger, conns) {
+		ps.addDefinition(d.Path, d.Message)
+	}
 	if ps.definition > found {
 		return nil, nil
 	}
@@ -605,6 +608,9 @@ func (a *app) checkAction(ps *problems, path, action, connection string, input m
 
 // usesConnections reports whether any step or undo names a connection.
 func usesConnections(def *flows.Definition) bool {
+	if s, _ := def.Trigger.Config["connection"].(string); strings.TrimSpace(s) != "" {
+		return true
+	}
 	for _, s := range def.Steps {
 		if s.Connection != "" || (s.Undo != nil && s.Undo.Connection != "") {
 			return true

@@ -273,7 +273,8 @@ func TestFlowsConnectionsAndInputs(t *testing.T) {
 	require.Equal(t, "is required", details["definition.steps[2].input.channel"])
 	require.Contains(t, details["definition.steps[2].input.colour"], "is not an input of slack.post_message")
 	require.Contains(t, details["definition.steps[3].connection"], "unknown connection")
-	require.Len(t, details, 6, "%v", details)
+	require.Contains(t, details["definition.trigger.config.connection"], "is required", "Slack events are always verified")
+	require.Len(t, details, 7, "%v", details)
 
 	// An unknown trigger type.
 	def = validDefinition(slack)

@@ -10,32 +10,52 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/switchboard/switchboard/connectors/slack"
 	"github.com/switchboard/switchboard/jobs"
 	"github.com/switchboard/switchboard/store"
 )
 
 // ingest accepts a webhook: the event, its run and the first steps' jobs are
-// committed before the 202.
+// committed before the 202. The flow's trigger type decides how the request
+// is verified and read (handlers/triggers.go); a request that fails its
+// signature check stores nothing.
 func (a *app) ingest(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	flow, err := store.FlowByWebhookToken(ctx, a.Pool, c.Params("token"))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !flow.Enabled) {
-		return errorf(fiber.StatusNotFound, "not_found", "No enabled flow listens at this URL.")
-	}
+	flow, err := a.hookFlow(c)
 	if err != nil {
 		return err
+	}
+	trigger, problems := decodeHookTrigger(flow.Definition)
+	if !trigger.postable() {
+		return errNotWebhookFlow(trigger.kind)
+	}
+	if len(problems) > 0 {
+		return a.misconfigured(c, flow, problems[0].Path+" "+problems[0].Message)
 	}
 	body := c.Body()
 	if int64(len(body)) > a.MaxBody {
 		return errorf(fiber.StatusRequestEntityTooLarge, "body_too_large", "The body is %d bytes; this server accepts at most %d.", len(body), a.MaxBody)
 	}
-	payload, ct, err := parseHookBody(c.Get(fiber.HeaderContentType), body)
+	// Verify over the exact raw bytes before reading anything from them.
+	if err := a.verifyHook(c, flow, trigger, body); err != nil {
+		return err
+	}
+	if trigger.kind == triggerSlackEvents {
+		if challenge, ok := slack.URLVerification(body); ok {
+			return c.JSON(fiber.Map{"challenge": challenge})
+		}
+	}
+	payload, ct, err := hookPayload(trigger, c.Get(fiber.HeaderContentType), body)
 	if err != nil {
 		return err
 	}
+	key := strings.TrimSpace(c.Get("Idempotency-Key"))
+	if key == "" && !trigger.hasKeyExpr {
+		key = defaultIdempotencyKey(trigger, c, payload)
+	}
 	acc, err := a.Engine.Accept(ctx, jobs.Incoming{
 		Flow: flow, Source: "webhook", ContentType: ct, Headers: hookHeaders(c), Payload: payload,
-		IdempotencyKey: strings.TrimSpace(c.Get("Idempotency-Key")),
+		IdempotencyKey: key,
 	})
 	var te *jobs.TriggerError
 	if errors.As(err, &te) {
@@ -56,6 +76,15 @@ func (a *app) ingest(c *fiber.Ctx) error {
 		resp["duplicate"] = true
 	}
 	return c.Status(status).JSON(resp)
+}
+
+// hookFlow finds the enabled flow of the URL's token.
+func (a *app) hookFlow(c *fiber.Ctx) (store.Flow, error) {
+	flow, err := store.FlowByWebhookToken(c.UserContext(), a.Pool, c.Params("token"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !flow.Enabled) {
+		return store.Flow{}, errorf(fiber.StatusNotFound, "not_found", "No enabled flow listens at this URL.")
+	}
+	return flow, err
 }
 
 // parseHookBody turns a webhook body into the trigger payload by content type:

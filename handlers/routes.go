@@ -70,6 +70,7 @@ func (a *app) routes(f *fiber.App) {
 
 	// Webhook intake (handlers/ingest.go): the unguessable token is the credential.
 	f.Post("/hooks/:token", a.ingest)
+	f.Get("/hooks/:token", a.ingestValidate) // Mailchimp validates the URL with a GET
 	f.Use("/hooks", func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 
 	// Browser UI: server-side sessions and CSRF tokens on every form.

@@ -182,6 +182,9 @@ func (e *Engine) Accept(ctx context.Context, in Incoming) (Accepted, error) {
 	if err != nil {
 		return Accepted{}, fmt.Errorf("engine: encode payload: %w", err)
 	}
+	if hasNUL(payload) {
+		return Accepted{}, ErrNULPayload
+	}
 	headers, err := json.Marshal(in.Headers)
 	if err != nil {
 		return Accepted{}, fmt.Errorf("engine: encode headers: %w", err)
@@ -319,6 +322,25 @@ func (e *Engine) recordQueued(ctx context.Context, tx pgx.Tx, runID uuid.UUID, s
 		return fmt.Errorf("engine: record queued steps: %w", err)
 	}
 	return nil
+}
+
+// ErrNULPayload refuses payloads with a NUL character, which Postgres cannot
+// store in JSON.
+var ErrNULPayload = errors.New("the body contains a NUL character (\\u0000), which cannot be stored")
+
+// hasNUL reports whether encoded JSON holds the escape \u0000 (not preceded by
+// an escaping backslash).
+func hasNUL(b []byte) bool {
+	for i := 0; i+6 <= len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		if b[i+1] == 'u' && string(b[i+2:i+6]) == "0000" {
+			return true
+		}
+		i++ // skip the escaped character
+	}
+	return false
 }
 
 // ErrConflict is returned when a recovery action does not fit the run's state.

@@ -19,6 +19,8 @@ type Config struct {
 	Logger  *slog.Logger
 	// RescueStuckJobsAfter brings back jobs whose worker died (River's default is an hour).
 	RescueStuckJobsAfter time.Duration
+	// RunRetention is how long run history is kept (0: DefaultRunRetention).
+	RunRetention time.Duration
 }
 
 // Deps are what the workers need.
@@ -54,6 +56,7 @@ func NewClient(cfg Config, deps Deps) (*river.Client[pgx.Tx], error) {
 				func() (river.JobArgs, *river.InsertOpts) { return PruneSessionsArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
 		}
+		addPruneRuns(workers, rc, cfg, deps.Pool, logger) // jobs/prune_runs.go
 		rc.RescueStuckJobsAfter = cfg.RescueStuckJobsAfter
 		// Step jobs carry their own timeout (StepWorker.Timeout); River insists
 		// the rescue threshold be at least the default job timeout.

@@ -17,27 +17,33 @@ type config struct {
 	Addr        string
 	BaseURL     string
 	SecretKey   []byte // nil: generated into DataDir/secret.key
-	EgressAllow []netip.Prefix
-	Workers     int
-	MaxBody     int64
-	LogLevel    string
+	// OldSecretKeys still open secrets sealed before a rotation
+	// (SWITCHBOARD_OLD_SECRET_KEYS, comma-separated base64).
+	OldSecretKeys [][]byte
+	EgressAllow   []netip.Prefix
+	Workers       int
+	MaxBody       int64
+	LogLevel      string
 	// RescueAfter is how long a step job may stay running before River
 	// assumes its worker died and runs it again.
 	RescueAfter time.Duration
+	// RunRetention is how long run history is kept (SWITCHBOARD_RUN_RETENTION).
+	RunRetention time.Duration
 }
 
 // parseConfig reads the environment table of DESIGN.md. Every error is one line
 // naming the variable, what it must be, and what it got.
 func parseConfig(getenv func(string) string) (config, error) {
 	c := config{
-		DatabaseURL: strings.TrimSpace(getenv("DATABASE_URL")),
-		DataDir:     orDefault(getenv("SWITCHBOARD_DATA"), "./data"),
-		Addr:        orDefault(getenv("SWITCHBOARD_ADDR"), ":8080"),
-		BaseURL:     strings.TrimRight(orDefault(getenv("SWITCHBOARD_BASE_URL"), "http://localhost:8080"), "/"),
-		Workers:     100,
-		MaxBody:     1 << 20,
-		LogLevel:    orDefault(getenv("SWITCHBOARD_LOG_LEVEL"), "info"),
-		RescueAfter: 6 * time.Minute,
+		DatabaseURL:  strings.TrimSpace(getenv("DATABASE_URL")),
+		DataDir:      orDefault(getenv("SWITCHBOARD_DATA"), "./data"),
+		Addr:         orDefault(getenv("SWITCHBOARD_ADDR"), ":8080"),
+		BaseURL:      strings.TrimRight(orDefault(getenv("SWITCHBOARD_BASE_URL"), "http://localhost:8080"), "/"),
+		Workers:      100,
+		MaxBody:      1 << 20,
+		LogLevel:     orDefault(getenv("SWITCHBOARD_LOG_LEVEL"), "info"),
+		RescueAfter:  6 * time.Minute,
+		RunRetention: 30 * 24 * time.Hour,
 	}
 	if c.DatabaseURL != "" {
 		u, err := url.Parse(c.DatabaseURL)
@@ -60,6 +66,17 @@ func parseConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("SWITCHBOARD_SECRET_KEY: must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)")
 		}
 		c.SecretKey = key
+	}
+	for i, v := range strings.Split(getenv("SWITCHBOARD_OLD_SECRET_KEYS"), ",") {
+		if strings.TrimSpace(v) == "" {
+			continue
+		}
+		k, err := decodeKey(v)
+		if err != nil {
+			// Name the position, never the value.
+			return c, fmt.Errorf("SWITCHBOARD_OLD_SECRET_KEYS: entry %d %v", i+1, err)
+		}
+		c.OldSecretKeys = append(c.OldSecretKeys, k)
 	}
 	if c.EgressAllow, err = parseAllowList(getenv("SWITCHBOARD_EGRESS_ALLOW")); err != nil {
 		return c, fmt.Errorf("SWITCHBOARD_EGRESS_ALLOW: %w", err)
@@ -85,12 +102,31 @@ func parseConfig(getenv func(string) string) (config, error) {
 		}
 		c.RescueAfter = d
 	}
+	if v := strings.TrimSpace(getenv("SWITCHBOARD_RUN_RETENTION")); v != "" {
+		d, err := parseRetention(v)
+		if err != nil || d < time.Hour {
+			return c, fmt.Errorf("SWITCHBOARD_RUN_RETENTION: must be a duration of at least 1h such as 30d or 720h, got %q", v)
+		}
+		c.RunRetention = d
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
 		return c, fmt.Errorf("SWITCHBOARD_LOG_LEVEL: must be debug, info, warn or error, got %q", c.LogLevel)
 	}
 	return c, nil
+}
+
+// parseRetention reads a Go duration or a whole number of days ("30d").
+func parseRetention(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 36500 {
+			return 0, fmt.Errorf("bad days")
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
 }
 
 func orDefault(v, def string) string {

@@ -45,17 +45,7 @@ func keysCmd(ctx context.Context, cfg config, args []string, getenv func(string)
 		}
 		old = append(old, k)
 	}
-	for i, v := range strings.Split(getenv("SWITCHBOARD_OLD_SECRET_KEYS"), ",") {
-		if strings.TrimSpace(v) == "" {
-			continue
-		}
-		k, err := decodeKey(v)
-		if err != nil {
-			// Name the position, never the value.
-			return fmt.Errorf("SWITCHBOARD_OLD_SECRET_KEYS: entry %d %v", i+1, err)
-		}
-		old = append(old, k)
-	}
+	old = append(old, cfg.OldSecretKeys...)
 	if len(old) == 0 {
 		return errors.New("keys rotate: give the previous key with --old-key BASE64 or SWITCHBOARD_OLD_SECRET_KEYS (comma-separated)")
 	}

@@ -55,7 +55,7 @@ func serve(ctx context.Context, cfg config, stderr io.Writer, r role) error {
 	if err != nil {
 		return err
 	}
-	sealer, err := store.NewSealer(key)
+	sealer, err := store.NewSealer(key, cfg.OldSecretKeys...)
 	if err != nil {
 		return err
 	}

@@ -496,8 +496,8 @@ func reply(stallAt string, answers map[string]string) func(c *textproto.Conn) {
 	}
 }
 
-// stallTimeout is the context deadline of the stall tests; each must end
-// within stallSlack after it.
+// stallTimeout is the context deadline of the stall tests; each session
+// must end within stallSlack after it.
 const (
 	stallTimeout = 300 * time.Millisecond
 	stallSlack   = 3 * time.Second
@@ -509,58 +509,6 @@ func stallConnection(host string, port int, mode string) *connectors.Connection 
 	}}
 }
 
-// requireTimedOut checks that a session against a stalling server failed
-// with a retryable error caused by the context, soon after the deadline.
-func requireTimedOut(t *testing.T, err error, start time.Time, cause error) {
-	t.Helper()
-	require.Error(t, err)
-	require.False(t, connectors.IsPermanent(err), "%v", err)
-	var retry *connectors.RetryableError
-	require.ErrorAs(t, err, &retry)
-	require.ErrorIs(t, err, cause)
-	require.Less(t, time.Since(start), stallTimeout+stallSlack)
-}
-
-func TestSilentServerTimesOut(t *testing.T) {
-	t.Parallel()
-	ehlo := "250-localhost\r\n250-STARTTLS\r\n250 AUTH PLAIN"
-	for name, tc := range map[string]struct {
-		mode   string
-		script func(*textproto.Conn)
-	}{
-		"no greeting":             {email.TLSNone, nil},
-		"no TLS handshake":        {email.TLSImplicit, nil},
-		"no EHLO reply":           {email.TLSNone, reply("EHLO", nil)},
-		"no STARTTLS handshake":   {email.TLSStartTLS, reply("STARTTLS", map[string]string{"EHLO": ehlo, "STARTTLS": "220 go ahead"})},
-		"no MAIL reply":           {email.TLSNone, reply("MAIL", nil)},
-		"no RCPT reply":           {email.TLSNone, reply("RCPT", nil)},
-		"no reply to the message": {email.TLSNone, reply("DATA", map[string]string{"DATA": "354 go ahead"})},
-	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			host, port := stallServer(t, tc.script)
-			ctx, cancel := context.WithTimeout(context.Background(), stallTimeout)
-			defer cancel()
-			start := time.Now()
-			_, err := email.New().Actions()[0].Execute(ctx, connectors.Request{
-				Input: welcome(), Connection: stallConnection(host, port, tc.mode), IdempotencyKey: "k",
-			})
-			requireTimedOut(t, err, start, context.DeadlineExceeded)
-		})
-	}
-}
-
-func TestCancelStopsTheSession(t *testing.T) {
-	t.Parallel()
-	host, port := stallServer(t, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	time.AfterFunc(stallTimeout, cancel)
-	start := time.Now()
-	err := email.New().TestConnection(ctx, stallConnection(host, port, email.TLSNone), nil)
-	requireTimedOut(t, err, start, context.Canceled)
-}
-
 // noDeadlineConn ignores deadlines, like some wrapped connections do.
 type noDeadlineConn struct{ net.Conn }
 
@@ -568,40 +516,109 @@ func (noDeadlineConn) SetDeadline(time.Time) error      { return nil }
 func (noDeadlineConn) SetReadDeadline(time.Time) error  { return nil }
 func (noDeadlineConn) SetWriteDeadline(time.Time) error { return nil }
 
-func TestDeadlineHoldsWhenTheConnectionIgnoresDeadlines(t *testing.T) {
+// TestStalledSessionsEndWithTheContext sends through servers that stop
+// answering at each step of a session (and through a dialer that ignores
+// the context, and a connection that ignores deadlines): every send must
+// fail with a retryable error caused by the context, right after its
+// deadline or cancellation. The sessions run at the same time so the test
+// takes one stallTimeout whatever -parallel is.
+func TestStalledSessionsEndWithTheContext(t *testing.T) {
 	t.Parallel()
-	host, port := stallServer(t, reply("MAIL", nil))
+	ehlo := "250-localhost\r\n250-STARTTLS\r\n250 AUTH PLAIN"
 	d := &net.Dialer{Timeout: 5 * time.Second}
-	e := email.New(email.WithDialer(func(ctx context.Context, network, addr string) (net.Conn, error) {
+	noDeadlines := email.New(email.WithDialer(func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := d.DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
 		return noDeadlineConn{c}, nil
 	}))
-	ctx, cancel := context.WithTimeout(context.Background(), stallTimeout)
-	defer cancel()
-	start := time.Now()
-	_, err := e.Actions()[0].Execute(ctx, connectors.Request{
-		Input: welcome(), Connection: stallConnection(host, port, email.TLSNone), IdempotencyKey: "k",
-	})
-	requireTimedOut(t, err, start, context.DeadlineExceeded)
-}
-
-func TestDeadlineHoldsWhenTheDialerIgnoresTheContext(t *testing.T) {
-	t.Parallel()
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
-	e := email.New(email.WithDialer(func(context.Context, string, string) (net.Conn, error) {
+	stuckDialer := email.New(email.WithDialer(func(context.Context, string, string) (net.Conn, error) {
 		<-release
 		return nil, errors.New("released")
 	}))
-	ctx, cancel := context.WithTimeout(context.Background(), stallTimeout)
-	defer cancel()
-	start := time.Now()
-	err := e.TestConnection(ctx, stallConnection("127.0.0.1", 2525, email.TLSNone), nil)
-	requireTimedOut(t, err, start, context.DeadlineExceeded)
-	require.Contains(t, err.Error(), "connect to")
+
+	type stall struct {
+		name     string
+		mode     string
+		script   func(*textproto.Conn) // the server's part; nil: never speaks
+		email    *email.Email          // nil: email.New()
+		cancel   bool                  // cancel the context instead of a deadline
+		contains string
+	}
+	stalls := []stall{
+		{name: "no greeting", mode: email.TLSNone, contains: "greeting"},
+		{name: "no TLS handshake", mode: email.TLSImplicit, contains: "TLS handshake"},
+		{name: "no EHLO reply", mode: email.TLSNone, script: reply("EHLO", nil), contains: "EHLO"},
+		{name: "no STARTTLS handshake", mode: email.TLSStartTLS, contains: "STARTTLS",
+			script: reply("STARTTLS", map[string]string{"EHLO": ehlo, "STARTTLS": "220 go ahead"})},
+		{name: "no MAIL reply", mode: email.TLSNone, script: reply("MAIL", nil), contains: "MAIL FROM"},
+		{name: "no RCPT reply", mode: email.TLSNone, script: reply("RCPT", nil), contains: "RCPT TO"},
+		{name: "no reply to the message", mode: email.TLSNone, contains: "DATA",
+			script: reply("DATA", map[string]string{"DATA": "354 go ahead"})},
+		{name: "cancelled", mode: email.TLSNone, cancel: true, contains: "greeting"},
+		{name: "connection ignores deadlines", mode: email.TLSNone, script: reply("MAIL", nil),
+			email: noDeadlines, contains: "MAIL FROM"},
+		{name: "dialer ignores the context", mode: email.TLSNone, email: stuckDialer, contains: "connect to"},
+	}
+
+	type result struct {
+		err     error
+		elapsed time.Duration
+	}
+	results := make([]result, len(stalls))
+	var wg sync.WaitGroup
+	for i, st := range stalls {
+		host, port := stallServer(t, st.script)
+		e := st.email
+		if e == nil {
+			e = email.New()
+		}
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), stallTimeout)
+		if st.cancel {
+			ctx, cancel = context.WithCancel(context.Background())
+			time.AfterFunc(stallTimeout, cancel)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer cancel()
+			_, err := e.Actions()[0].Execute(ctx, connectors.Request{
+				Input: welcome(), Connection: stallConnection(host, port, st.mode), IdempotencyKey: "k",
+			})
+			results[i] = result{err, time.Since(start)}
+		}()
+	}
+	ended := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(ended)
+	}()
+	select {
+	case <-ended:
+	case <-time.After(stallTimeout + 2*stallSlack):
+		t.Fatal("a stalled session did not end with its context")
+	}
+
+	for i, st := range stalls {
+		t.Run(st.name, func(t *testing.T) {
+			err := results[i].err
+			require.Error(t, err)
+			require.False(t, connectors.IsPermanent(err), "%v", err)
+			var retry *connectors.RetryableError
+			require.ErrorAs(t, err, &retry)
+			cause := context.DeadlineExceeded
+			if st.cancel {
+				cause = context.Canceled
+			}
+			require.ErrorIs(t, err, cause)
+			require.Contains(t, err.Error(), st.contains)
+			require.Less(t, results[i].elapsed, stallTimeout+stallSlack)
+		})
+	}
 }
 
 func TestMessageID(t *testing.T) {

@@ -49,6 +49,10 @@ func (*Jira) AuthFields() []connectors.Field {
 			Key: "api_token", Label: "API token", Type: connectors.FieldSecret, Secret: true, Required: true,
 			Help: "Create one at https://id.atlassian.com/manage-profile/security/api-tokens.",
 		},
+		{
+			Key: "secret", Label: "Webhook secret", Type: connectors.FieldSecret, Secret: true,
+			Help: "Only for the issue webhook trigger: the secret set on the Jira webhook (X-Hub-Signature).",
+		},
 	}
 }
 

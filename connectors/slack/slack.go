@@ -43,6 +43,10 @@ func (*Slack) AuthFields() []connectors.Field {
 			Example: "xoxb-…",
 		},
 		{
+			Key: "signing_secret", Label: "Signing secret", Type: connectors.FieldSecret, Secret: true,
+			Help: "Only for the Events API trigger: Basic Information → App Credentials → Signing Secret.",
+		},
+		{
 			Key: "base_url", Label: "API base URL", Type: connectors.FieldString,
 			Help:    "Leave empty for " + DefaultBaseURL + ".",
 			Example: DefaultBaseURL,

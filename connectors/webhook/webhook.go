@@ -36,7 +36,12 @@ func (*Webhook) Name() string { return "Webhook" }
 
 // AuthFields returns none: the webhook URL's token and the trigger's
 // signature settings are all it needs.
-func (*Webhook) AuthFields() []connectors.Field { return nil }
+func (*Webhook) AuthFields() []connectors.Field {
+	return []connectors.Field{{
+		Key: "secret", Label: "Signing secret", Type: connectors.FieldSecret, Secret: true, Required: true,
+		Help: "The shared secret senders sign webhooks with (Standard Webhooks: the whsec_… key; HMAC: the raw secret).",
+	}}
+}
 
 // Actions returns none; outgoing requests are the http connector's.
 func (*Webhook) Actions() []connectors.Action { return nil }
