@@ -9,6 +9,7 @@ import (
 	"github.com/switchboard/switchboard/store"
 	"github.com/switchboard/switchboard/web/chart"
 	"github.com/switchboard/switchboard/web/dashboard"
+	"github.com/switchboard/switchboard/web/layout"
 )
 
 // dashRange is one choice of the dashboard's range switch: how far back it
@@ -44,7 +45,7 @@ func dashRangeFor(key string) dashRange {
 
 // stepSampleLimit bounds how many of the latest attempts the duration
 // percentiles read.
-const stepSampleLimit = 20_000
+const stepSampleLimit = 10_000
 
 // buckets returns the start of the first bucket and the bucket count: the
 // last bucket holds now; starts are multiples of the width since the Unix
@@ -151,7 +152,7 @@ func (a *app) dashboardPage(c *fiber.Ctx) error {
 	if c.Get("HX-Request") == "true" {
 		return render(c, dashboard.Panel(v))
 	}
-	v.Page = a.page(c, "Dashboard", "dashboard")
+	v.Page = a.page(c, "Dashboard", layout.NavDashboard)
 	return render(c, dashboard.Page(v))
 }
 

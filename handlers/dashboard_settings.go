@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard/switchboard/store"
 	"github.com/switchboard/switchboard/web/components"
 	"github.com/switchboard/switchboard/web/dashboard"
+	"github.com/switchboard/switchboard/web/layout"
 )
 
 // settingsView loads the workspace's members and live tokens.
@@ -25,7 +26,7 @@ func (a *app) settingsView(c *fiber.Ctx) (dashboard.SettingsView, error) {
 	if err != nil {
 		return dashboard.SettingsView{}, err
 	}
-	v := dashboard.SettingsView{Page: a.page(c, "Settings", "settings")}
+	v := dashboard.SettingsView{Page: a.page(c, "Settings", layout.NavSettings)}
 	emails := make(map[uuid.UUID]string, len(members))
 	for _, mm := range members {
 		emails[mm.UserID] = mm.Email

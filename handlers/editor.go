@@ -112,12 +112,16 @@ func (a *app) editorView(c *fiber.Ctx, st *editorState, o viewOpts) (editor.Edit
 	if err != nil {
 		return editor.EditorView{}, err
 	}
+	never, err := a.neverRunnable(ctx, m.WorkspaceID, st)
+	if err != nil {
+		return editor.EditorView{}, err
+	}
 	p := a.page(c, st.flow.Name, layout.NavFlows)
 	v := editor.EditorView{
 		Page: p,
 		Flow: editor.FlowInfo{
 			ID: st.flowID(), Name: st.flow.Name, Enabled: st.flow.Enabled, Version: st.flow.CurrentVersion,
-			HasDraft: st.flow.Draft != nil, ProblemCount: len(dp.list), CanEdit: m.CanEdit(),
+			HasDraft: st.flow.Draft != nil, ProblemCount: len(dp.list), CanEdit: m.CanEdit(), NeverPublished: never,
 		},
 		Notice:       o.notice,
 		ShowProblems: o.showProblems,

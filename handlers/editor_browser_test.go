@@ -155,10 +155,10 @@ func TestEditorBuildsSignupFanOut(t *testing.T) {
 	// Publish: version 2, and the new flow is enabled.
 	editorDo(t, ctx, "publish",
 		chromedp.Click(`[data-testid="publish"]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`[data-testid="notice"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="notice"], [data-testid="publish-problems"]`, chromedp.ByQuery),
 	)
 	var notice string
-	editorDo(t, ctx, "read the notice", chromedp.Text(`[data-testid="notice"]`, &notice, chromedp.ByQuery))
+	editorDo(t, ctx, "read the notice", chromedp.Text(`#flow-editor > .alert`, &notice, chromedp.ByQuery))
 	require.Contains(t, notice, "Published version 2 and enabled the flow")
 	var edges int
 	editorDo(t, ctx, "count the edges", chromedp.Evaluate(`document.querySelectorAll('[data-testid="edge"]').length`, &edges))
@@ -214,7 +214,10 @@ func TestEditorBuildsSignupFanOut(t *testing.T) {
 func editorDo(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action) {
 	t.Helper()
 	start := time.Now()
-	require.NoError(t, chromedp.Run(ctx, actions...), what)
+	// One action never waits for the rest of the test's time.
+	actx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	require.NoError(t, chromedp.Run(actx, actions...), what)
 	t.Logf("%s: %s", what, time.Since(start).Round(time.Millisecond))
 }
 

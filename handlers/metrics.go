@@ -38,15 +38,18 @@ func (a *app) metrics(c *fiber.Ctx) error {
 	return adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))(c)
 }
 
+// instrumented is an engine that counts what it does.
+type instrumented interface{ Instrumentation() *jobs.Metrics }
+
 // engineMetrics returns the engine's counters when the engine carries them
-// (jobs.Engine with a Metrics() *jobs.Metrics method), else nil: the counters
-// then read zero and the gauges are read on every scrape.
+// (jobs.Engine with an Instrumentation method), else nil: the counters then
+// read zero and the gauges are read on every scrape.
 func (a *app) engineMetrics() *jobs.Metrics {
 	if a.Engine == nil {
 		return nil
 	}
-	if e, ok := any(a.Engine).(interface{ Metrics() *jobs.Metrics }); ok {
-		return e.Metrics()
+	if e, ok := any(a.Engine).(instrumented); ok {
+		return e.Instrumentation()
 	}
 	return nil
 }

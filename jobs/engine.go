@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -251,17 +252,25 @@ func (e *Engine) startRun(ctx context.Context, tx pgx.Tx, run *store.Run, c *com
 			status[id] = flows.StatusFailed
 		}
 	}
+	// Statuses, job ids and errors go in with the rows: one COPY, no updates.
 	for i := range steps {
-		steps[i].Status = string(status[steps[i].StepID])
+		id := steps[i].StepID
+		steps[i].Status = string(status[id])
+		if j, ok := jobs[id]; ok {
+			steps[i].JobID = &j
+		}
+		if err := condErrs[id]; err != nil {
+			msg := err.Error()
+			steps[i].Error = &msg
+		}
 	}
 	run.Status = "queued"
 	if done, ok := flows.RunFinished(c.def, status); done {
 		run.Status = map[bool]string{true: "succeeded", false: "failed"}[ok]
+		now := time.Now()
+		run.FinishedAt = &now
 	}
-	if err := store.InsertRun(ctx, tx, run, steps); err != nil {
-		return err
-	}
-	return e.recordQueued(ctx, tx, run.ID, toSkip, jobs, condErrs)
+	return store.InsertRun(ctx, tx, run, steps)
 }
 
 // cond evaluates a step's `if` for flows.Advance. An expression that fails

@@ -216,16 +216,7 @@ func (e *Engine) loadStep(ctx context.Context, a StepArgs) (*stepRun, bool, erro
 }
 
 func (e *Engine) markRunning(ctx context.Context, runID uuid.UUID, stepID string, input json.RawMessage) (int, error) {
-	var attempt int
-	err := pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
-		var err error
-		if attempt, err = store.StartStep(ctx, tx, runID, stepID, input); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE runs SET status = 'running', started_at = coalesce(started_at, now()) WHERE id = $1 AND status = 'queued'`, runID)
-		return err
-	})
-	return attempt, err
+	return store.StartStep(ctx, e.Pool, runID, stepID, input)
 }
 
 // execute calls the action with the step's connection, under the step's timeout.

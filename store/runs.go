@@ -132,10 +132,14 @@ func InsertRun(ctx context.Context, db DB, r *Run, steps []RunStep) error {
 	}
 	rows := make([][]any, len(steps))
 	for i, s := range steps {
-		rows[i] = []any{r.ID, s.StepID, r.WorkspaceID, s.Action, s.Status, s.Position, s.FinishedAt}
+		finished := s.FinishedAt
+		if finished == nil && (s.Status == "skipped" || s.Status == "failed") {
+			finished = &r.CreatedAt
+		}
+		rows[i] = []any{r.ID, s.StepID, r.WorkspaceID, s.Action, s.Status, s.Position, finished, s.JobID, s.Error}
 	}
 	_, err = db.CopyFrom(ctx, pgx.Identifier{"run_steps"},
-		[]string{"run_id", "step_id", "workspace_id", "action", "status", "position", "finished_at"}, pgx.CopyFromRows(rows))
+		[]string{"run_id", "step_id", "workspace_id", "action", "status", "position", "finished_at", "job_id", "error"}, pgx.CopyFromRows(rows))
 	if err != nil {
 		return fmt.Errorf("store: insert run steps: %w", err)
 	}
@@ -223,12 +227,19 @@ func SkipSteps(ctx context.Context, db DB, runID uuid.UUID, stepIDs []string) er
 	return nil
 }
 
-// StartStep marks a step running for a new attempt and returns the attempt number.
+// StartStep marks a step running for a new attempt (and its run running, if
+// it was queued) in one statement, and returns the attempt number.
 func StartStep(ctx context.Context, db DB, runID uuid.UUID, stepID string, input json.RawMessage) (int, error) {
 	var attempt int
-	err := db.QueryRow(ctx, `UPDATE run_steps SET status = 'running', attempts = attempts + 1,
-		started_at = coalesce(started_at, now()), input = coalesce($3, input)
-		WHERE run_id = $1 AND step_id = $2 RETURNING attempts`, runID, stepID, input).Scan(&attempt)
+	err := db.QueryRow(ctx, `WITH s AS (
+			UPDATE run_steps SET status = 'running', attempts = attempts + 1,
+				started_at = coalesce(started_at, now()), input = coalesce($3, input)
+			WHERE run_id = $1 AND step_id = $2 RETURNING attempts
+		), r AS (
+			UPDATE runs SET status = 'running', started_at = coalesce(started_at, now())
+			WHERE id = $1 AND status = 'queued'
+		)
+		SELECT attempts FROM s`, runID, stepID, input).Scan(&attempt)
 	if err != nil {
 		return 0, fmt.Errorf("store: start step: %w", notFound(err))
 	}

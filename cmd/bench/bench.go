@@ -86,6 +86,16 @@ func (b *bench) run(ctx context.Context) error {
 		return err
 	}
 	b.cleanups = append(b.cleanups, b.db.Close)
+	if b.o.sqlFile != "" {
+		sql, err := os.ReadFile(b.o.sqlFile)
+		if err != nil {
+			return err
+		}
+		if _, err := b.db.Exec(ctx, string(sql)); err != nil {
+			return fmt.Errorf("-sql %s: %w", b.o.sqlFile, err)
+		}
+		r.Overlay = append(r.Overlay, "schema change "+filepath.Base(b.o.sqlFile))
+	}
 	if err := b.setupWorkspace(ctx); err != nil {
 		return err
 	}
@@ -242,6 +252,7 @@ func (b *bench) phaseThroughput(ctx context.Context, f flow, steps, n int) error
 	pid := b.srv.pid()
 	pm, _ := postmasterPID(b.pgDir)
 	cpu0, pg0 := cpuSeconds(pid), treeCPUSeconds(pm)
+	db0, _ := b.dbCounters(ctx)
 	waits := startWaitSampler(ctx, b.db, 100*time.Millisecond)
 	stopProf := b.startProfile(fmt.Sprintf("cpu-throughput-%dstep", steps), b.profileWindow())
 	start := time.Now()
@@ -255,11 +266,16 @@ func (b *bench) phaseThroughput(ctx context.Context, f flow, steps, n int) error
 		Elapsed: at.Sub(start), SendFor: lr.duration(), Waits: wp,
 		CPUPer1000: cpu / float64(max(lr.Accepted, 1)) * 1000, PGCPUPer1000: pg / float64(max(lr.Accepted, 1)) * 1000,
 	}
+	time.Sleep(1200 * time.Millisecond) // statistics are flushed once a second
+	if db1, err := b.dbCounters(ctx); err == nil {
+		tp.DB = db0.perRun(db1, lr.Accepted)
+	}
 	tp.Rate = float64(c.Succeeded) / tp.Elapsed.Seconds()
 	tp.IngestRate = lr.rate()
 	b.res.Throughput = append(b.res.Throughput, tp)
 	logf("throughput %d-step: %d runs succeeded in %s = %.0f runs/s (webhooks sent in %s = %.0f/s; server %.2f CPU-s, Postgres %.2f CPU-s per 1,000 runs)",
 		steps, c.Succeeded, tp.Elapsed.Round(time.Millisecond), tp.Rate, tp.SendFor.Round(time.Millisecond), tp.IngestRate, tp.CPUPer1000, tp.PGCPUPer1000)
+	logf("  database: %s", tp.DB.describe())
 	for i, w := range wp {
 		if i == 6 {
 			break

@@ -41,6 +41,7 @@ type options struct {
 	overlay    string
 	only       string
 	waitQuiet  time.Duration
+	sqlFile    string
 	pgstat     bool
 	pgSettings settingsFlag
 	keep       bool
@@ -93,6 +94,7 @@ func main() {
 	flag.StringVar(&o.overlay, "overlay", "", "`go build -overlay` JSON file applied when building the server, to measure a candidate change without editing the tree")
 	flag.StringVar(&o.only, "only", "", "comma-separated phases to run (ingest, one-step, three-step, latency, burst, peer); default all")
 	flag.DurationVar(&o.waitQuiet, "wait-quiet", 0, "first wait up to this long for other processes to use less than a quarter of a CPU")
+	flag.StringVar(&o.sqlFile, "sql", "", "SQL file run on the server's database after its migrations, to measure a candidate schema change")
 	flag.BoolVar(&o.pgstat, "pgstat", false, "load pg_stat_statements and print the costliest statements")
 	flag.Var(&o.pgSettings, "pg-setting", "extra Postgres setting name=value for experiments (repeatable; the report notes it)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary folder (Postgres data, server log)")

@@ -331,3 +331,75 @@ func (b *bench) resetStatements(ctx context.Context) error {
 	_, err = conn.Exec(ctx, `SELECT pg_stat_statements_reset()`)
 	return err
 }
+
+// dbStats are cumulative counters of the server's database.
+type dbStats struct {
+	Commits, Inserted, Updated int64
+	WAL                        int64 // bytes since 0/0
+	Tables                     map[string]tableStats
+}
+
+type tableStats struct {
+	Ins, Upd, HotUpd int64
+}
+
+// dbCounters reads the counters (statistics lag up to a second behind; the
+// caller waits before the final read).
+func (b *bench) dbCounters(ctx context.Context) (dbStats, error) {
+	s := dbStats{Tables: map[string]tableStats{}}
+	err := b.db.QueryRow(ctx, `SELECT xact_commit, tup_inserted, tup_updated, pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint
+		FROM pg_stat_database WHERE datname = current_database()`).Scan(&s.Commits, &s.Inserted, &s.Updated, &s.WAL)
+	if err != nil {
+		return s, err
+	}
+	rows, err := b.db.Query(ctx, `SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
+		WHERE relname IN ('events', 'runs', 'run_steps', 'step_attempts', 'river_job')`)
+	if err != nil {
+		return s, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var t tableStats
+		if err := rows.Scan(&name, &t.Ins, &t.Upd, &t.HotUpd); err != nil {
+			return s, err
+		}
+		s.Tables[name] = t
+	}
+	return s, rows.Err()
+}
+
+// perRun is what the database did per run between two readings.
+type perRun struct {
+	Commits, Inserted, Updated float64
+	WALBytes                   float64
+	Tables                     map[string]tableStats // totals over the phase
+}
+
+func (a dbStats) perRun(b dbStats, runs int) perRun {
+	n := float64(max(runs, 1))
+	p := perRun{
+		Commits:  float64(b.Commits-a.Commits) / n,
+		Inserted: float64(b.Inserted-a.Inserted) / n,
+		Updated:  float64(b.Updated-a.Updated) / n,
+		WALBytes: float64(b.WAL-a.WAL) / n,
+		Tables:   map[string]tableStats{},
+	}
+	for name, t := range b.Tables {
+		t0 := a.Tables[name]
+		p.Tables[name] = tableStats{Ins: t.Ins - t0.Ins, Upd: t.Upd - t0.Upd, HotUpd: t.HotUpd - t0.HotUpd}
+	}
+	return p
+}
+
+// describe is one line for the log and the report.
+func (p perRun) describe() string {
+	var hot []string
+	for _, name := range []string{"runs", "run_steps", "river_job"} {
+		if t := p.Tables[name]; t.Upd > 0 {
+			hot = append(hot, fmt.Sprintf("%s %.0f%%", name, float64(t.HotUpd)/float64(t.Upd)*100))
+		}
+	}
+	return fmt.Sprintf("%.1f commits, %.1f rows inserted, %.1f rows updated, %.1f KB WAL per run; HOT updates: %s",
+		p.Commits, p.Inserted, p.Updated, p.WALBytes/1024, strings.Join(hot, ", "))
+}

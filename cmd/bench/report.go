@@ -50,6 +50,7 @@ type throughput struct {
 	Rate, IngestRate             float64
 	CPUPer1000, PGCPUPer1000     float64
 	Waits                        []waitShare
+	DB                           perRun
 }
 
 type burstResult struct {
@@ -243,6 +244,9 @@ func (r *results) markdown(b *bench) string {
 	for _, t := range r.Throughput {
 		p("- **Throughput, %d-step.** %d webhooks from 32 connections (sent in %.1f s, %.0f/s), timed from the first send until every run is `succeeded` in the database: %.1f s. Failed runs: %d.\n",
 			t.Steps, t.Runs, t.SendFor.Seconds(), t.IngestRate, t.Elapsed.Seconds(), t.Failed)
+		if t.DB.Commits > 0 {
+			p("  Database work: %s.\n", t.DB.describe())
+		}
 		if len(t.Waits) > 0 {
 			var parts []string
 			for i, w := range t.Waits {

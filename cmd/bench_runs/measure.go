@@ -184,8 +184,8 @@ func measureAll(ctx context.Context, pool *pgxpool.Pool, rec *recorder, s seeded
 				cs, err := store.EventsPerBucket(ctx, pool, ws, "webhook", from, r.bucket)
 				return len(cs), err
 			}},
-			benchCase{"dashboard " + r.name + ": step p50/p95 (≤ 20,000 attempts)", 0, func() (int, error) {
-				ds, _, err := store.StepDurations(ctx, pool, ws, from, 20_000)
+			benchCase{"dashboard " + r.name + ": step p50/p95 (≤ 10,000 attempts)", 0, func() (int, error) {
+				ds, _, err := store.StepDurations(ctx, pool, ws, from, 10_000)
 				return len(ds), err
 			}})
 	}

@@ -10,11 +10,11 @@ import (
 // GraphOptions are the editor's node sizes for graph.New: cards with an
 // icon and two lines, and room between layers for the "+" on each edge.
 var GraphOptions = graph.Options{
-	NodeWidth:  232,
+	NodeWidth:  216,
 	NodeHeight: 64,
 	LayerGap:   72,
-	NodeGap:    40,
-	Padding:    32,
+	NodeGap:    44,
+	Padding:    40,
 	IDPrefix:   "editor",
 	Label:      "Flow graph",
 }
@@ -68,14 +68,21 @@ func (g GraphView) isLeaf(id string) bool {
 	return true
 }
 
-// addAfter is where a node's "+" goes: centred below a leaf, at the
-// bottom-right corner of a node that already has steps after it (a new
-// parallel branch).
+// addAfter is where a node's "+" goes: centred below a leaf; to the right
+// of a node that already has steps after it (a new parallel branch), where
+// it shows on hover and keyboard focus only.
 func (g GraphView) addAfter(n graph.Placed) (x, y float64) {
 	if g.isLeaf(n.ID) {
 		return n.X + n.W/2, n.Y + n.H + stubLength + addSize/2 - 4
 	}
-	return n.X + n.W - 18, n.Y + n.H + addSize/2 - 2
+	return n.X + n.W + g.Layout.Options.NodeGap/2, n.Y + n.H/2
+}
+
+func (g GraphView) addClass(n graph.Placed) string {
+	if g.isLeaf(n.ID) {
+		return "add-slot"
+	}
+	return "add-slot add-slot--branch"
 }
 
 func (g GraphView) stub(n graph.Placed) string {

@@ -21,7 +21,6 @@ func validateAttrs(flowID, node, name string) templ.Attributes {
 		"hx-trigger": "input changed delay:350ms, change",
 		"hx-target":  "#" + msgID(name),
 		"hx-swap":    "outerHTML",
-		"hx-sync":    "this:replace",
 	}
 }
 

@@ -46,6 +46,8 @@ type FlowInfo struct {
 	HasDraft bool
 	// ProblemCount counts the problems of the draft.
 	ProblemCount int
+	// NeverPublished is set while the flow has no runnable version yet.
+	NeverPublished bool
 	CanEdit      bool
 }
 
