@@ -135,7 +135,7 @@ func (a *app) editorView(c *fiber.Ctx, st *editorState, o viewOpts) (editor.Edit
 	if o.catalog {
 		selected = ""
 	}
-	v.Graph = a.editorGraph(st, selected, dp)
+	v.Graph = a.editorGraph(st, selected, dp, m.CanEdit())
 	switch {
 	case o.catalog:
 		v.Panel.Catalog = a.catalogPanel(st, o.after, o.before, o.query, m.CanEdit())
@@ -158,7 +158,7 @@ func (a *app) editorView(c *fiber.Ctx, st *editorState, o viewOpts) (editor.Edit
 }
 
 // editorGraph lays out the working definition with web/graph.
-func (a *app) editorGraph(st *editorState, selected string, dp draftProblems) editor.GraphView {
+func (a *app) editorGraph(st *editorState, selected string, dp draftProblems, canEdit bool) editor.GraphView {
 	def := st.def
 	needs := flows.ResolvedNeeds(def)
 	trig := def.Trigger.Type
@@ -186,7 +186,7 @@ func (a *app) editorGraph(st *editorState, selected string, dp draftProblems) ed
 		Selected: selected,
 		Problems: dp.perNode,
 		Tested:   tested,
-		CanEdit:  true,
+		CanEdit:  canEdit,
 	}
 }
 
@@ -260,15 +260,15 @@ func (a *app) adoptConnection(c *fiber.Ctx, st *editorState, stepID, cid string)
 // panelPartial answers a side-panel request: the editor root for htmx, or a
 // redirect to the editor page with the same panel open.
 func (a *app) panelPartial(c *fiber.Ctx, o viewOpts, pageURL string) error {
-	if c.Get("HX-Request") != "true" {
-		return c.Redirect(pageURL, fiber.StatusSeeOther)
-	}
 	st, err := a.loadEditor(c)
 	if err != nil {
 		return err
 	}
 	if o.selected != "" && o.selected != triggerNode && stepIndex(st.def, o.selected) < 0 {
 		return notFound("Step")
+	}
+	if c.Get("HX-Request") != "true" {
+		return c.Redirect(pageURL, fiber.StatusSeeOther)
 	}
 	return a.renderEditor(c, st, o)
 }
@@ -295,7 +295,7 @@ func (a *app) editorStepPanel(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	step := c.Params("step")
+	step := stepParamValue(c)
 	return a.panelPartial(c, viewOpts{selected: step}, editor.FlowURL(id.String(), step))
 }
 
@@ -541,7 +541,7 @@ func stepPaths(st *editorState, stepID string, cat *connectors.Catalog) editor.D
 
 // editorStepParam finds the :step of the URL in the working definition.
 func editorStepParam(c *fiber.Ctx, st *editorState) (int, error) {
-	i := stepIndex(st.def, c.Params("step"))
+	i := stepIndex(st.def, stepParamValue(c))
 	if i < 0 {
 		return -1, notFound("Step")
 	}
@@ -560,4 +560,14 @@ func (st *editorState) connectionByID(id string) (store.Connection, bool) {
 		}
 	}
 	return store.Connection{}, false
+}
+
+// stepParamValue is the :step of the URL, unescaped: ids of imported
+// definitions may be invalid (spaces, capitals) until they are fixed.
+func stepParamValue(c *fiber.Ctx) string {
+	s := c.Params("step")
+	if u, err := url.PathUnescape(s); err == nil {
+		return u
+	}
+	return s
 }

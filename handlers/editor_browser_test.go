@@ -65,6 +65,7 @@ func TestEditorBuildsSignupFanOut(t *testing.T) {
 		chromedp.Click(`[data-testid="save-trigger"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid="saved"]`, chromedp.ByQuery),
 	)
+	screenshot(t, ctx, "editor-trigger")
 	var webhookURL string
 	editorDo(t, ctx, "read the webhook URL", chromedp.Value(`[data-testid="webhook-url"]`, &webhookURL, chromedp.ByQuery))
 	require.Contains(t, webhookURL, "/hooks/")
@@ -99,6 +100,7 @@ func TestEditorBuildsSignupFanOut(t *testing.T) {
 		chromedp.Text(`[data-testid="test-status"]`, &status, chromedp.ByQuery),
 		chromedp.Text(`[data-testid="test-output"]`, &output, chromedp.ByQuery),
 	)
+	screenshot(t, ctx, "editor-test-step")
 	require.Equal(t, "Test succeeded", status)
 	require.Contains(t, output, `"ts"`)
 	require.Len(t, slack.Messages(), 1)
@@ -208,6 +210,30 @@ func TestEditorBuildsSignupFanOut(t *testing.T) {
 	require.Equal(t, name, link)
 	require.Equal(t, 1, rows, "the last run's status is shown")
 	screenshot(t, ctx, "flows-list")
+
+	// The version history compares the published version with the first.
+	var diffLines int
+	editorDo(t, ctx, "see the version history",
+		chromedp.Click(`[data-testid="flow-link"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="history"]`, chromedp.ByQuery),
+		chromedp.Click(`[data-testid="history"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="versions-table"]`, chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelectorAll('.diff__line--add').length`, &diffLines),
+	)
+	require.Greater(t, diffLines, 10)
+	screenshot(t, ctx, "editor-versions")
+
+	// Connections: the four made from the editor, each testable in place.
+	var result string
+	editorDo(t, ctx, "test a connection",
+		chromedp.Navigate(b.url+"/connections"),
+		chromedp.WaitVisible(`[data-testid="connections-table"]`, chromedp.ByQuery),
+		chromedp.Click(`[data-connector="slack"] [data-testid="test-connection"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-connector="slack"] [data-testid="test-connection-result"][data-status="ok"]`, chromedp.ByQuery),
+		chromedp.Text(`[data-connector="slack"] [data-testid="test-connection-result"]`, &result, chromedp.ByQuery),
+	)
+	require.Equal(t, "Connected", strings.TrimSpace(result))
+	screenshot(t, ctx, "connections")
 }
 
 // run runs chromedp actions, failing the test with what was being done.
@@ -226,9 +252,14 @@ func editorDo(t *testing.T, ctx context.Context, what string, actions ...chromed
 func editorAddStep(t *testing.T, ctx context.Context, plus, query, action, newID string) {
 	t.Helper()
 	sel := `[data-testid="catalog-action"][data-action="` + action + `"]`
-	editorDo(t, ctx, "add "+action,
+	editorDo(t, ctx, "open the catalog for "+action,
 		chromedp.Click(plus, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid="catalog-search"]`, chromedp.ByQuery),
+	)
+	if action == "segment.track" {
+		screenshot(t, ctx, "editor-catalog")
+	}
+	editorDo(t, ctx, "add "+action,
 		chromedp.SendKeys(`[data-testid="catalog-search"]`, query, chromedp.ByQuery),
 		// The search narrows the list to the matching connector.
 		chromedp.WaitNotPresent(`[data-testid="catalog-action"][data-action="http.request"]`, chromedp.ByQuery),
@@ -265,6 +296,12 @@ func editorAddConnection(t *testing.T, ctx context.Context, stepID, name string,
 	}
 	for k, v := range fields {
 		actions = append(actions, chromedp.SendKeys(`[name="`+k+`"]`, v, chromedp.ByQuery))
+	}
+	if stepID == "onboard" {
+		actions = append(actions, chromedp.ActionFunc(func(ctx context.Context) error {
+			screenshot(t, ctx, "connection-form")
+			return nil
+		}))
 	}
 	actions = append(actions,
 		chromedp.Click(`[data-testid="save-connection"]`, chromedp.ByQuery),

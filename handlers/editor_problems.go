@@ -153,8 +153,12 @@ func problemSentence(msg string) string {
 	if msg == "" {
 		return msg
 	}
-	r, size := utf8.DecodeRuneInString(msg)
-	msg = string(unicode.ToUpper(r)) + msg[size:]
+	// Capitalise a word, not a name such as steps.x or input.channel.
+	word, _, _ := strings.Cut(msg, " ")
+	if !strings.ContainsAny(word, "._[]\"0123456789") {
+		r, size := utf8.DecodeRuneInString(msg)
+		msg = string(unicode.ToUpper(r)) + msg[size:]
+	}
 	if !strings.HasSuffix(msg, ".") && !strings.HasSuffix(msg, "?") && !strings.HasSuffix(msg, ")") {
 		msg += "."
 	}

@@ -176,7 +176,9 @@ func (a *app) validateField(c *fiber.Ctx) error {
 	} else {
 		i := stepIndex(st.def, node)
 		if i < 0 {
-			return notFound("Step")
+			// The step was renamed or deleted since the form was drawn (a
+			// check still in flight when the form was saved): nothing to say.
+			return c.SendStatus(fiber.StatusNoContent)
 		}
 		orig := st.def.Steps[i]
 		s, _, errs := a.parseStepForm(vals, st.def, orig)

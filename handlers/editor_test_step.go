@@ -45,7 +45,7 @@ func (a *app) testStepHandler(c *fiber.Ctx) error {
 	if output != nil {
 		st.flow.Sample.Steps[id] = output
 	}
-	if output != nil || id != c.Params("step") {
+	if output != nil || id != stepParamValue(c) {
 		if err := saveSample(ctx, a.Pool, member(c).WorkspaceID, st.flow.ID, st.flow.Sample); err != nil {
 			return err
 		}

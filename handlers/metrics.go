@@ -1,4 +1,3 @@
-//go:build prometheus
 
 package handlers
 

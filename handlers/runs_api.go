@@ -154,6 +154,12 @@ func (a *app) apiListRuns(c *fiber.Ctx) error {
 	if len(details) > 0 {
 		return &Error{Status: fiber.StatusBadRequest, Code: "invalid_query", Message: "Some query parameters are invalid.", Details: details}
 	}
+	if f.FlowID != nil {
+		// Another workspace's flow is not found (and its history not scanned).
+		if _, err := store.GetFlow(c.UserContext(), a.Pool, member(c).WorkspaceID, *f.FlowID); err != nil {
+			return recoveryError(err, "Flow")
+		}
+	}
 	runs, err := store.ListRuns(c.UserContext(), a.Pool, member(c).WorkspaceID, f)
 	if err != nil {
 		return err

@@ -44,6 +44,8 @@ type EngineDeps struct {
 	// OpenConnection decrypts connections; nil means flows cannot use any.
 	OpenConnection ConnectionOpener
 	Logger         *slog.Logger
+	// Metrics counts events, step attempts and retries; nil counts nothing.
+	Metrics *Metrics
 }
 
 // Engine starts runs (ingest, manual, replay) and advances them step by step as
@@ -64,6 +66,9 @@ func NewEngine(d EngineDeps) *Engine {
 	}
 	return &Engine{EngineDeps: d, programs: programCache{m: map[programKey]*compiled{}}}
 }
+
+// Instrumentation returns the engine's counters for GET /metrics.
+func (e *Engine) Instrumentation() *Metrics { return e.Metrics }
 
 // River returns the engine's River client.
 func (e *Engine) River() *river.Client[pgx.Tx] { return e.client }
@@ -219,6 +224,9 @@ func (e *Engine) Accept(ctx context.Context, in Incoming) (Accepted, error) {
 	})
 	if err != nil {
 		return Accepted{}, err
+	}
+	if !acc.Duplicate {
+		e.Metrics.IncEvents()
 	}
 	return acc, nil
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/switchboard/switchboard/store"
 )
@@ -15,9 +16,13 @@ type PruneSessionsArgs struct{}
 // Kind is the job kind.
 func (PruneSessionsArgs) Kind() string { return "prune_sessions" }
 
-// InsertOpts keeps one pending prune at a time.
+// InsertOpts keeps one pending prune at a time; completed ones are left out of
+// the unique states, else they would block the next hourly insert for a day.
 func (PruneSessionsArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+		rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+	}}}
 }
 
 // PruneSessionsWorker runs PruneSessionsArgs.

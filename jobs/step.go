@@ -127,6 +127,12 @@ func (e *Engine) runStep(ctx context.Context, job *river.Job[StepArgs]) error {
 	finished := time.Now()
 	at := store.StepAttempt{RunID: sr.run.ID, StepID: a.StepID, Attempt: attempt, StartedAt: started, FinishedAt: finished,
 		DurationMS: int(finished.Sub(started).Milliseconds())}
+	defer func() {
+		e.Metrics.ObserveStep(sr.step.Action, at.Status, finished.Sub(started))
+		if at.Status == "retrying" || at.Status == "snoozed" {
+			e.Metrics.IncRetry()
+		}
+	}()
 	n := attempt - a.AttemptBase // this job's attempt number
 	if execErr == nil {
 		at.Status = "succeeded"

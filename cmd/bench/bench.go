@@ -33,6 +33,8 @@ type bench struct {
 	rss      *rssMonitor
 	client   *http.Client
 	apiToken string
+	bin      string
+	starts   int // server processes started
 	cleanups []func()
 }
 
@@ -78,8 +80,9 @@ func (b *bench) run(ctx context.Context) error {
 		return err
 	}
 	b.cleanups = append(b.cleanups, b.fake.close)
+	b.bin = bin
 	logf("starting switchboard serve")
-	if err := b.startServer(ctx, bin); err != nil {
+	if err := b.startServer(ctx, bin, "serve"); err != nil {
 		return err
 	}
 	if b.db, err = pgxpool.New(ctx, b.pg.URL(serverDB)+"&pool_max_conns=4"); err != nil {
@@ -104,7 +107,7 @@ func (b *bench) run(ctx context.Context) error {
 	for _, spec := range []struct {
 		tag   string
 		steps int
-	}{{"ingest", 1}, {"one", 1}, {"three", 3}, {"latency", 1}, {"burst", 1}} {
+	}{{"ingest-web", 1}, {"ingest", 1}, {"one", 1}, {"three", 3}, {"latency", 1}, {"burst", 1}} {
 		f, err := b.createFlow(ctx, spec.tag, spec.steps)
 		if err != nil {
 			return err
@@ -114,11 +117,25 @@ func (b *bench) run(ctx context.Context) error {
 
 	// Idle footprint: after start-up settles, before any load.
 	time.Sleep(3 * time.Second)
+	r.RSSIdle, _ = procStatus(b.srv.pid(), "VmRSS")
+	logf("server idle: RSS %.1f MiB", mib(r.RSSIdle))
+
+	// Ingest alone: `switchboard web` (no workers) takes the webhooks; then
+	// `serve` comes back and drains the backlog with nothing else to do.
+	if b.o.runs("ingest") {
+		if err := b.measure("ingest-web", func() error { return b.phaseIngestWeb(ctx, flows["ingest-web"]) }); err != nil {
+			r.Problems = append(r.Problems, fmt.Sprintf("ingest-web: %v", err))
+			logf("ingest-web: %v", err)
+		}
+		if b.srv == nil || isDone(b.srv.exited) {
+			if err := b.startServer(ctx, bin, "serve"); err != nil {
+				return err
+			}
+		}
+	}
 	pid := b.srv.pid()
-	r.RSSIdle, _ = procStatus(pid, "VmRSS")
 	b.rss = startRSSMonitor(pid, 100*time.Millisecond)
 	b.cleanups = append(b.cleanups, b.rss.close)
-	logf("server idle: RSS %.1f MiB", mib(r.RSSIdle))
 
 	// Warm up connections, the program cache and the fake's keep-alive pool.
 	warm := closedLoop(ctx, b.client, flows["ingest"].Hook, 4, 200, time.Time{}, http.StatusAccepted)
@@ -216,6 +233,70 @@ func (b *bench) pids() (int, int) {
 		pm, _ = postmasterPID(b.pgDir)
 	}
 	return server, pm
+}
+
+// phaseIngestWeb measures ingest alone: the serve process stops, a web-only
+// process takes webhooks from 32 connections, then serve starts again and the
+// backlog's drain is timed (runs/s with no ingest competing for the CPUs).
+func (b *bench) phaseIngestWeb(ctx context.Context, f flow) error {
+	r := b.res
+	b.stopServer()
+	if err := b.startServer(ctx, b.bin, "web"); err != nil {
+		return err
+	}
+	hook := b.hookOn(f)
+	warm := closedLoop(ctx, b.client, hook, 4, 100, time.Time{}, http.StatusAccepted)
+	if warm.Refused > 0 {
+		return fmt.Errorf("warm-up: %d of %d refused (first: %s)", warm.Refused, warm.Sent, warm.FirstErr)
+	}
+	pid := b.srv.pid()
+	pm, _ := postmasterPID(b.pgDir)
+	cpu0, pg0 := cpuSeconds(pid), treeCPUSeconds(pm)
+	db0, _ := b.dbCounters(ctx)
+	stopProf := b.startProfile("cpu-ingest-web", b.sz.ingestFor)
+	lr := closedLoop(ctx, b.client, hook, concurrency, 0, time.Now().Add(b.sz.ingestFor), http.StatusAccepted)
+	stopProf()
+	cpu, pg := cpuSeconds(pid)-cpu0, treeCPUSeconds(pm)-pg0
+	time.Sleep(1200 * time.Millisecond)
+	if db1, err := b.dbCounters(ctx); err == nil {
+		r.IngestWebDB = db0.perRun(db1, lr.Accepted)
+	}
+	r.IngestWeb = lr.rate()
+	r.IngestWebRefused = lr.Refused
+	r.IngestWebP50, r.IngestWebP99 = percentile(lr.Latency, 50), percentile(lr.Latency, 99)
+	r.IngestWebCPUPer1000 = cpu / float64(max(lr.Accepted, 1)) * 1000
+	r.IngestWebPGCPUPer1000 = pg / float64(max(lr.Accepted, 1)) * 1000
+	logf("ingest (web only): %d accepted in %s = %.0f/s (refused %d; 202 p50 %.1f ms, p99 %.1f ms; web %.2f CPU-s, Postgres %.2f CPU-s per 1,000)",
+		lr.Accepted, lr.duration().Round(time.Millisecond), r.IngestWeb, lr.Refused, ms(r.IngestWebP50), ms(r.IngestWebP99),
+		r.IngestWebCPUPer1000, r.IngestWebPGCPUPer1000)
+	logf("  database: %s", r.IngestWebDB.describe())
+	if lr.Refused > 0 {
+		logf("ingest (web only): first refusal: %s", lr.FirstErr)
+	}
+	b.stopServer()
+
+	backlog := warm.Accepted + lr.Accepted
+	if err := b.startServer(ctx, b.bin, "serve"); err != nil {
+		return err
+	}
+	start := time.Now()
+	c, at, err := b.waitRuns(ctx, f, backlog)
+	if err != nil {
+		return err
+	}
+	r.BacklogRuns = c.Succeeded
+	r.BacklogRate = float64(c.Succeeded) / at.Sub(start).Seconds()
+	logf("backlog: serve drained %d runs in %s = %.0f runs/s", c.Succeeded, at.Sub(start).Round(time.Millisecond), r.BacklogRate)
+	return nil
+}
+
+func isDone(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // phaseIngest: webhooks accepted per second from 32 connections for a fixed

@@ -120,16 +120,18 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-// startServer runs `switchboard serve` on a free loopback port against the
-// bench's Postgres and waits for /readyz.
-func (b *bench) startServer(ctx context.Context, bin string) error {
+// startServer runs `switchboard <role>` (serve, or web for ingest alone) on a
+// free loopback port against the bench's Postgres and waits for /readyz.
+func (b *bench) startServer(ctx context.Context, bin, role string) error {
 	addr, err := freeAddr()
 	if err != nil {
 		return err
 	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	s := &serverProc{URL: "http://" + addr, logPath: filepath.Join(b.tmp, "server.log"), exited: make(chan struct{})}
+	b.starts++
+	s := &serverProc{URL: "http://" + addr, logPath: filepath.Join(b.tmp, fmt.Sprintf("server-%d-%s.log", b.starts, role)),
+		exited: make(chan struct{})}
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + os.Getenv("HOME"),
@@ -153,7 +155,7 @@ func (b *bench) startServer(ctx context.Context, bin string) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(bin, "serve")
+	cmd := exec.Command(bin, role)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // a Ctrl-C reaches us, and we stop it properly
@@ -164,7 +166,9 @@ func (b *bench) startServer(ctx context.Context, bin string) error {
 	s.cmd = cmd
 	go func() { _ = cmd.Wait(); logf.Close(); close(s.exited) }()
 	b.srv = s
-	b.cleanups = append(b.cleanups, func() { b.stopServer() })
+	if b.starts == 1 {
+		b.cleanups = append(b.cleanups, func() { b.stopServer() })
+	}
 
 	deadline := time.Now().Add(90 * time.Second)
 	for {
@@ -177,13 +181,13 @@ func (b *bench) startServer(ctx context.Context, bin string) error {
 		}
 		select {
 		case <-s.exited:
-			return fmt.Errorf("switchboard serve exited during start; log:\n%s", tail(s.logPath, 20))
+			return fmt.Errorf("switchboard %s exited during start; log:\n%s", role, tail(s.logPath, 20))
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("switchboard serve not ready after 90s; log:\n%s", tail(s.logPath, 20))
+			return fmt.Errorf("switchboard %s not ready after 90s; log:\n%s", role, tail(s.logPath, 20))
 		}
 	}
 }
@@ -293,6 +297,14 @@ func (b *bench) createFlow(ctx context.Context, tag string, steps int) (flow, er
 		return flow{}, fmt.Errorf("create flow %s: unexpected answer %s", tag, rb)
 	}
 	return flow{ID: out.ID, Hook: out.WebhookURL, Tag: tag}, nil
+}
+
+// hookOn is the flow's webhook URL on the server now running.
+func (b *bench) hookOn(f flow) string {
+	if i := strings.Index(f.Hook, "/hooks/"); i >= 0 {
+		return b.srv.URL + f.Hook[i:]
+	}
+	return f.Hook
 }
 
 // runCounts are a flow's runs in the database by status.

@@ -65,12 +65,13 @@ func serve(ctx context.Context, cfg config, stderr io.Writer, r role) error {
 	engine := jobs.NewEngine(jobs.EngineDeps{
 		Pool: db.Pool, Catalog: catalog, HTTP: httpClient, Logger: log,
 		OpenConnection: jobs.StoreConnections(db.Pool, sealer),
+		Metrics:        jobs.NewMetrics(),
 	})
 	workers := cfg.Workers
 	if r == roleWeb {
 		workers = 0
 	}
-	rc, err := jobs.NewClient(jobs.Config{Workers: workers, Logger: log, RescueStuckJobsAfter: cfg.RescueAfter},
+	rc, err := jobs.NewClient(jobs.Config{Workers: workers, Logger: log, RescueStuckJobsAfter: cfg.RescueAfter, RunRetention: cfg.RunRetention},
 		jobs.Deps{Pool: db.Pool, Engine: engine})
 	if err != nil {
 		return err

@@ -10,7 +10,7 @@ import (
 // GraphOptions are the editor's node sizes for graph.New: cards with an
 // icon and two lines, and room between layers for the "+" on each edge.
 var GraphOptions = graph.Options{
-	NodeWidth:  216,
+	NodeWidth:  236,
 	NodeHeight: 64,
 	LayerGap:   72,
 	NodeGap:    44,

@@ -48,7 +48,7 @@ type FlowInfo struct {
 	ProblemCount int
 	// NeverPublished is set while the flow has no runnable version yet.
 	NeverPublished bool
-	CanEdit      bool
+	CanEdit        bool
 }
 
 // Notice is a message with a kind: success, info, warning or error.

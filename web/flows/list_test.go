@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"github.com/switchboard/switchboard/web/flows"
 	"github.com/switchboard/switchboard/web/internal/htmltest"
 	"github.com/switchboard/switchboard/web/layout"
@@ -66,5 +68,59 @@ func TestList(t *testing.T) {
 				t.Error("Flows is not the active nav item")
 			}
 		})
+	}
+}
+
+func TestListSwitchesAndExport(t *testing.T) {
+	t.Parallel()
+	out, doc := htmltest.Render(t, flows.List(flows.ListView{
+		Page:    layout.Page{User: &layout.User{Email: "a@example.com"}, CSRF: "tok"},
+		CanEdit: true,
+		Flows: []flows.Row{
+			{ID: "f1", Name: "On", Trigger: "webhook", Enabled: true, HasDraft: true},
+			{ID: "f2", Name: "Off", Trigger: "webhook"},
+		},
+	}))
+	if bad := htmltest.CSPViolations(out, doc); len(bad) > 0 {
+		t.Errorf("CSP violations: %v", bad)
+	}
+	for _, s := range []string{
+		`action="/flows/f1/enabled"`, `aria-checked="true"`, `aria-label="Disable On"`,
+		`action="/flows/f2/enabled"`, `aria-checked="false"`, `aria-label="Enable Off"`,
+		`name="_csrf" value="tok"`, `href="/flows/f1/export"`, "Unpublished changes", `data-testid="import-flow"`,
+	} {
+		if !strings.Contains(out, s) {
+			t.Errorf("output lacks %q", s)
+		}
+	}
+	if n := strings.Count(out, `data-testid="flow-toggle"`); n != 2 {
+		t.Errorf("%d switches, want 2", n)
+	}
+}
+
+func TestNewAndImportPages(t *testing.T) {
+	t.Parallel()
+	const evil = `<script>alert(1)</script>`
+	page := layout.Page{User: &layout.User{Email: "a@example.com"}, CSRF: "tok"}
+	for name, c := range map[string]templ.Component{
+		"new": flows.New(flows.NewView{Page: page, Name: evil, Template: "fanout", Errors: map[string]string{"name": evil},
+			Templates: []flows.TemplateOption{{Key: "fanout", Name: "Fan-out", Description: evil, Actions: []string{"slack.post_message"}}}}),
+		"import": flows.Import(flows.ImportView{Page: page, Name: evil, JSON: evil, Errors: map[string]string{"definition": evil}}),
+	} {
+		out, doc := htmltest.Render(t, c)
+		if bad := htmltest.CSPViolations(out, doc); len(bad) > 0 {
+			t.Errorf("%s: CSP violations: %v", name, bad)
+		}
+		if strings.Contains(out, evil) {
+			t.Errorf("%s: unescaped markup", name)
+		}
+		if htmltest.ByName(doc, "_csrf") == nil {
+			t.Errorf("%s: no CSRF input", name)
+		}
+	}
+	out, _ := htmltest.Render(t, flows.New(flows.NewView{Page: page, Template: "fanout",
+		Templates: []flows.TemplateOption{{Key: "fanout", Name: "Fan-out"}}}))
+	if !strings.Contains(out, `value="fanout" checked`) {
+		t.Error("the chosen template is not checked")
 	}
 }
