@@ -30,7 +30,7 @@ func (a *app) connectionsPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := webconns.ListView{Page: a.page(c, "Connections", layout.NavConnections), CanEdit: m.CanEdit(), Now: editorNow()}
+	v := webconns.ListView{Page: a.editorPageModel(c, "Connections", layout.NavConnections), CanEdit: m.CanEdit(), Now: editorNow()}
 	for _, conn := range list {
 		r := webconns.Row{ID: conn.ID.String(), Name: conn.Name, Connector: conn.Connector, ConnectorName: conn.Connector, CreatedAt: conn.CreatedAt}
 		if a.Catalog != nil {
@@ -66,7 +66,7 @@ func safeReturn(ret string) string {
 }
 
 func (a *app) newConnectionView(c *fiber.Ctx, connector, ret string) webconns.NewView {
-	v := webconns.NewView{Page: a.page(c, "Add connection", layout.NavConnections), Return: ret}
+	v := webconns.NewView{Page: a.editorPageModel(c, "Add connection", layout.NavConnections), Return: ret}
 	for _, conn := range a.Catalog.Connectors() {
 		if len(conn.AuthFields()) == 0 {
 			continue // nothing to connect (the webhook trigger)
@@ -231,7 +231,7 @@ func (a *app) testConnectionForm(c *fiber.Ctx) error {
 	if status == "ok" {
 		a.editorFlash(c, "The connection works.")
 	} else {
-		a.editorFlash(c, "The connection test failed: "+msg)
+		a.editorFlashKind(c, "error", "The connection test failed: "+msg)
 	}
 	return c.Redirect("/connections", fiber.StatusSeeOther)
 }

@@ -116,7 +116,7 @@ func (a *app) editorView(c *fiber.Ctx, st *editorState, o viewOpts) (editor.Edit
 	if err != nil {
 		return editor.EditorView{}, err
 	}
-	p := a.page(c, st.flow.Name, layout.NavFlows)
+	p := a.editorPageModel(c, st.flow.Name, layout.NavFlows)
 	v := editor.EditorView{
 		Page: p,
 		Flow: editor.FlowInfo{
@@ -128,7 +128,7 @@ func (a *app) editorView(c *fiber.Ctx, st *editorState, o viewOpts) (editor.Edit
 		Problems:     dp.views(st),
 	}
 	if p.Flash != "" && v.Notice == nil {
-		v.Notice = &editor.Notice{Kind: "success", Text: p.Flash}
+		v.Notice = &editor.Notice{Kind: p.FlashKind, Text: p.Flash}
 		v.Page.Flash = ""
 	}
 	selected := o.selected
@@ -463,8 +463,7 @@ func (a *app) stepPanel(st *editorState, i int, s flows.Step, dp draftProblems, 
 		p.Needs = append(p.Needs, editor.NeedOption{ID: other.ID, Label: label, Checked: slices.Contains(resolved, other.ID)})
 	}
 	if p.UnknownAction || !spec.NoConnection {
-		picker := &editor.ConnectionPicker{Connector: connector, ConnectorName: p.ConnectorName, Selected: s.Connection,
-			AddURL: "/connections/new?connector=" + url.QueryEscape(connector) + "&return=" + url.QueryEscape(editor.FlowURL(st.flowID(), orig))}
+		picker := &editor.ConnectionPicker{Connector: connector, ConnectorName: p.ConnectorName, Selected: s.Connection}
 		for _, conn := range st.conns {
 			if conn.Connector == connector {
 				picker.Options = append(picker.Options, editor.Option{Value: conn.ID.String(), Label: conn.Name})

@@ -80,6 +80,10 @@ func TestEditorBuildsSignupFanOut(t *testing.T) {
 	editorDo(t, ctx, "fill the Slack step",
 		chromedp.SendKeys(`#f-in-channel`, "#signups", chromedp.ByQuery),
 		chromedp.SendKeys(`#f-in-text`, "New signup: ", chromedp.ByQuery),
+		// The channel's "Required." goes away as it is typed (and the
+		// form moves up: wait for that before clicking further down).
+		chromedp.WaitNotPresent(`#msg-in-channel .field__error`, chromedp.ByQuery),
+		chromedp.Sleep(100*time.Millisecond),
 		// The data picker inserts the reference at the cursor.
 		chromedp.Click(`[data-testid="input-text"] .picker > summary`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid="input-text"] .picker__item[data-path="trigger.user.email"]`, chromedp.ByQuery),
@@ -167,15 +171,18 @@ func TestEditorBuildsSignupFanOut(t *testing.T) {
 	require.Equal(t, 4, edges, "trigger → announce, subscribe, track; announce → onboard")
 
 	// The picture for the README: the published flow with a step open.
-	editorDo(t, ctx, "open the Slack step",
-		chromedp.Click(`[data-testid="node"][data-node="announce"]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`[data-testid="step-form"][data-step="announce"]`, chromedp.ByQuery),
-		chromedp.Click(`[data-testid="input-text"] .picker > summary`, chromedp.ByQuery),
-		chromedp.WaitVisible(`[data-testid="input-text"] .picker__item`, chromedp.ByQuery),
+	editorDo(t, ctx, "open the Jira step's data picker",
+		chromedp.Click(`[data-testid="node"][data-node="onboard"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="step-form"][data-step="onboard"]`, chromedp.ByQuery),
+		chromedp.Click(`[data-testid="input-summary"] .picker > summary`, chromedp.ByQuery),
+		// Earlier steps' test outputs are offered beside the sample event.
+		chromedp.WaitVisible(`[data-testid="input-summary"] .picker__item[data-path="steps.announce.ts"]`, chromedp.ByQuery),
 	)
 	shot := screenshot(t, ctx, "editor")
 	require.NotEmpty(t, shot)
-	editorCopyFile(t, shot, filepath.Join(filepath.Dir(filepath.Dir(shot)), "docs", "screenshots", "editor.png"))
+	if os.Getenv("UPDATE_SCREENSHOTS") != "" && shot != "" {
+		editorCopyFile(t, shot, filepath.Join(filepath.Dir(filepath.Dir(shot)), "docs", "screenshots", "editor.png"))
+	}
 
 	// A webhook posted to the flow's URL runs every step.
 	u, err := url.Parse(webhookURL)

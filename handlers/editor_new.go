@@ -24,7 +24,7 @@ var editorNow = time.Now
 // are not part of its definition: name and enabled.
 
 func (a *app) newFlowView(c *fiber.Ctx) webflows.NewView {
-	v := webflows.NewView{Page: a.page(c, "New flow", layout.NavFlows), Template: "blank", Errors: map[string]string{}}
+	v := webflows.NewView{Page: a.editorPageModel(c, "New flow", layout.NavFlows), Template: "blank", Errors: map[string]string{}}
 	for _, t := range flowTemplates {
 		tv := webflows.TemplateOption{Key: t.Key, Name: t.Name, Description: t.Description}
 		if def, err := flows.Decode([]byte(t.Definition)); err == nil {
@@ -100,7 +100,7 @@ func (a *app) createFlowFromForm(c *fiber.Ctx) error {
 
 // importFlowForm is GET /flows/import.
 func (a *app) importFlowForm(c *fiber.Ctx) error {
-	return render(c, webflows.Import(webflows.ImportView{Page: a.page(c, "Import a flow", layout.NavFlows), Errors: map[string]string{}}))
+	return render(c, webflows.Import(webflows.ImportView{Page: a.editorPageModel(c, "Import a flow", layout.NavFlows), Errors: map[string]string{}}))
 }
 
 // importFlow is POST /flows/import: a pasted definition (or an export, or
@@ -110,7 +110,7 @@ func (a *app) importFlowForm(c *fiber.Ctx) error {
 func (a *app) importFlow(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	m := member(c)
-	v := webflows.ImportView{Page: a.page(c, "Import a flow", layout.NavFlows), Name: c.FormValue("name"), JSON: c.FormValue("definition"),
+	v := webflows.ImportView{Page: a.editorPageModel(c, "Import a flow", layout.NavFlows), Name: c.FormValue("name"), JSON: c.FormValue("definition"),
 		Errors: map[string]string{}}
 	refuse := func() error {
 		c.Status(fiber.StatusUnprocessableEntity)
@@ -169,7 +169,7 @@ func (a *app) importFlow(c *fiber.Ctx) error {
 	if valid != nil {
 		a.editorFlash(c, "Imported and published as version 1; the flow is enabled.")
 	} else {
-		a.editorFlash(c, fmt.Sprintf("Imported as a draft with %d %s to fix before publishing.", len(checks.list), editorPlural(len(checks.list), "problem", "problems")))
+		a.editorFlashKind(c, "warning", fmt.Sprintf("Imported as a draft with %d %s to fix before publishing.", len(checks.list), editorPlural(len(checks.list), "problem", "problems")))
 	}
 	return c.Redirect(editor.FlowURL(f.ID.String(), ""), fiber.StatusSeeOther)
 }
@@ -198,7 +198,7 @@ func (a *app) setFlowEnabledForm(c *fiber.Ctx) error {
 			return err
 		}
 		if len(ps.list) > 0 {
-			a.editorFlash(c, "“"+st.flow.Name+"” stays disabled: its published version has problems. Fix them in the editor and publish.")
+			a.editorFlashKind(c, "error", "“"+st.flow.Name+"” stays disabled: its published version has problems. Fix them in the editor and publish.")
 			return c.Redirect(back, fiber.StatusSeeOther)
 		}
 	}
@@ -223,7 +223,7 @@ func (a *app) renameFlowForm(c *fiber.Ctx) error {
 	var ps problems
 	name := ps.name(&raw)
 	if len(ps.list) > 0 {
-		a.editorFlash(c, "Not renamed: the name "+ps.list[0].Message+".")
+		a.editorFlashKind(c, "error", "Not renamed: the name "+ps.list[0].Message+".")
 		return c.Redirect(editor.FlowURL(id.String(), ""), fiber.StatusSeeOther)
 	}
 	if err := store.RenameFlow(c.UserContext(), a.Pool, member(c).WorkspaceID, id, name); err != nil {

@@ -130,7 +130,7 @@ func (a *app) flowVersionsPage(c *fiber.Ctx) error {
 		return err
 	}
 	v := editor.VersionsView{
-		Page:     a.page(c, "History · "+st.flow.Name, layout.NavFlows),
+		Page:     a.editorPageModel(c, "History · "+st.flow.Name, layout.NavFlows),
 		FlowID:   st.flowID(),
 		FlowName: st.flow.Name,
 		Current:  st.flow.CurrentVersion,
@@ -240,12 +240,43 @@ func exportFileSlug(name string) string {
 	return s
 }
 
-// editorFlash leaves a one-shot message for the next page.
-func (a *app) editorFlash(c *fiber.Ctx, msg string) {
+// sessFlashKind marks the flash the editor's pages left as an error or a
+// warning; without it a flash is a success.
+const sessFlashKind = "editor_flash_kind"
+
+// editorFlash leaves a one-shot success message for the next page.
+func (a *app) editorFlash(c *fiber.Ctx, msg string) { a.editorFlashKind(c, "success", msg) }
+
+// editorFlashKind leaves a one-shot message of a kind (success, warning,
+// error) for the next page.
+func (a *app) editorFlashKind(c *fiber.Ctx, kind, msg string) {
 	sess, err := a.sessions.Get(c)
 	if err != nil {
 		return
 	}
 	sess.Set(sessFlash, msg)
+	if kind != "success" {
+		sess.Set(sessFlashKind, kind)
+	} else {
+		sess.Delete(sessFlashKind)
+	}
 	_ = sess.Save()
+}
+
+// editorPageModel is a.page with the kind of the flash the editor's pages
+// left.
+func (a *app) editorPageModel(c *fiber.Ctx, title, active string) layout.Page {
+	p := a.page(c, title, active)
+	sess, err := a.sessions.Get(c)
+	if err != nil {
+		return p
+	}
+	if k := asString(sess.Get(sessFlashKind)); k != "" {
+		if p.Flash != "" {
+			p.FlashKind = k
+		}
+		sess.Delete(sessFlashKind)
+		_ = sess.Save()
+	}
+	return p
 }

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -171,7 +172,7 @@ func lastEventPayload(ctx context.Context, db store.DB, workspaceID, flowID uuid
 	var at time.Time
 	err := db.QueryRow(ctx, `SELECT coalesce(payload, 'null'::jsonb), received_at FROM events
 		WHERE workspace_id = $1 AND flow_id = $2 ORDER BY received_at DESC, id DESC LIMIT 1`, workspaceID, flowID).Scan(&payload, &at)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, time.Time{}, store.ErrNotFound
 	}
 	if err != nil {

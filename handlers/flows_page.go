@@ -21,7 +21,7 @@ func (a *app) flowsPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := webflows.ListView{Page: a.page(c, "Flows", layout.NavFlows), CanEdit: m.CanEdit(), Now: editorNow()}
+	v := webflows.ListView{Page: a.editorPageModel(c, "Flows", layout.NavFlows), CanEdit: m.CanEdit(), Now: editorNow()}
 	// Newest first: the flow just created is on top.
 	for i := len(fs) - 1; i >= 0; i-- {
 		f := fs[i]

@@ -138,7 +138,7 @@ func (b *bench) run(ctx context.Context) error {
 	b.cleanups = append(b.cleanups, b.rss.close)
 
 	// Warm up connections, the program cache and the fake's keep-alive pool.
-	warm := closedLoop(ctx, b.client, flows["ingest"].Hook, 4, 200, time.Time{}, http.StatusAccepted)
+	warm := closedLoop(ctx, b.client, b.hookOn(flows["ingest"]), 4, 200, time.Time{}, http.StatusAccepted)
 	if warm.Refused > 0 {
 		return fmt.Errorf("warm-up: %d of %d webhooks refused (first: %s); server log:\n%s",
 			warm.Refused, warm.Sent, warm.FirstErr, tail(b.srv.logPath, 20))
@@ -181,6 +181,8 @@ func (b *bench) run(ctx context.Context) error {
 	r.RSSHWM, _ = procStatus(pid, "VmHWM")
 	if b.o.pprofDir != "" {
 		b.fetchProfile("heap", "heap", 0)
+		b.fetchProfile("block", "block", 0)
+		b.fetchProfile("mutex", "mutex", 0)
 	}
 	if b.o.pgstat {
 		if s, err := b.topStatements(ctx); err == nil {
@@ -254,6 +256,10 @@ func (b *bench) phaseIngestWeb(ctx context.Context, f flow) error {
 	cpu0, pg0 := cpuSeconds(pid), treeCPUSeconds(pm)
 	db0, _ := b.dbCounters(ctx)
 	stopProf := b.startProfile("cpu-ingest-web", b.sz.ingestFor)
+	go func() {
+		time.Sleep(b.sz.ingestFor / 2)
+		b.goroutineCensus("ingest-web")
+	}()
 	lr := closedLoop(ctx, b.client, hook, concurrency, 0, time.Now().Add(b.sz.ingestFor), http.StatusAccepted)
 	stopProf()
 	cpu, pg := cpuSeconds(pid)-cpu0, treeCPUSeconds(pm)-pg0
@@ -305,7 +311,11 @@ func (b *bench) phaseIngest(ctx context.Context, f flow) error {
 	r := b.res
 	cpu0 := cpuSeconds(b.srv.pid())
 	stopProf := b.startProfile("cpu-ingest", b.sz.ingestFor)
-	lr := closedLoop(ctx, b.client, f.Hook, concurrency, 0, time.Now().Add(b.sz.ingestFor), http.StatusAccepted)
+	go func() {
+		time.Sleep(b.sz.ingestFor / 2)
+		b.goroutineCensus("ingest")
+	}()
+	lr := closedLoop(ctx, b.client, b.hookOn(f), concurrency, 0, time.Now().Add(b.sz.ingestFor), http.StatusAccepted)
 	stopProf()
 	r.Ingest = lr.rate()
 	r.IngestRefused = lr.Refused
@@ -337,7 +347,11 @@ func (b *bench) phaseThroughput(ctx context.Context, f flow, steps, n int) error
 	waits := startWaitSampler(ctx, b.db, 100*time.Millisecond)
 	stopProf := b.startProfile(fmt.Sprintf("cpu-throughput-%dstep", steps), b.profileWindow())
 	start := time.Now()
-	lr := closedLoop(ctx, b.client, f.Hook, concurrency, n, time.Time{}, http.StatusAccepted)
+	go func() {
+		time.Sleep(1500 * time.Millisecond)
+		b.goroutineCensus(fmt.Sprintf("throughput-%dstep", steps))
+	}()
+	lr := closedLoop(ctx, b.client, b.hookOn(f), concurrency, n, time.Time{}, http.StatusAccepted)
 	c, at, err := b.waitRuns(ctx, f, lr.Accepted)
 	stopProf()
 	wp := waits.finish()
@@ -376,7 +390,7 @@ func (b *bench) phaseThroughput(ctx context.Context, f flow, steps, n int) error
 // fake, how long after each was sent its run's first connector call arrived.
 func (b *bench) phaseLatency(ctx context.Context, f flow) error {
 	r := b.res
-	lr := openLoop(ctx, b.client, f.Hook, latencyRate, b.sz.latencyFor, http.StatusAccepted)
+	lr := openLoop(ctx, b.client, b.hookOn(f), latencyRate, b.sz.latencyFor, http.StatusAccepted)
 	if _, _, err := b.waitRuns(ctx, f, lr.Accepted); err != nil {
 		return err
 	}
@@ -400,7 +414,7 @@ func (b *bench) phaseBurst(ctx context.Context, f flow) error {
 	r := &b.res.Burst
 	r.Sent = b.sz.burst
 	stopProf := b.startProfile("cpu-burst", b.profileWindow())
-	lr := closedLoop(ctx, b.client, f.Hook, burstConcurrency, b.sz.burst, time.Time{}, http.StatusAccepted)
+	lr := closedLoop(ctx, b.client, b.hookOn(f), burstConcurrency, b.sz.burst, time.Time{}, http.StatusAccepted)
 	r.Accepted, r.Refused, r.SendFor = lr.Accepted, lr.Refused, lr.duration()
 	logf("burst: %d sent in %s (%.0f/s): %d accepted, %d refused %v",
 		lr.Sent, lr.duration().Round(time.Millisecond), lr.rate(), lr.Accepted, lr.Refused, lr.Statuses)
@@ -549,4 +563,53 @@ func (b *bench) profileWindow() time.Duration {
 		return 3 * time.Second
 	}
 	return 10 * time.Second
+}
+
+// goroutineCensus saves the server's goroutine stacks (with -pprof) and logs
+// how many goroutines wait for a pooled database connection, for a reply from
+// Postgres, or for a River job's outbound HTTP call.
+func (b *bench) goroutineCensus(name string) {
+	if b.o.pprofDir == "" || b.srv.pprof == "" {
+		return
+	}
+	resp, err := http.Get("http://" + b.srv.pprof + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	_ = os.MkdirAll(b.o.pprofDir, 0o755)
+	_ = os.WriteFile(filepath.Join(b.o.pprofDir, "goroutines-"+name+".txt"), data, 0o644)
+	// debug=1 groups identical stacks: "N @ 0x..." then the frames.
+	counts := map[string]int{}
+	for _, block := range strings.Split(string(data), "\n\n") {
+		var n int
+		if _, err := fmt.Sscanf(block, "%d @", &n); err != nil {
+			continue
+		}
+		var where string
+		switch {
+		case strings.Contains(block, "puddle") && strings.Contains(block, "Acquire"):
+			where = "waiting for a pool connection"
+		case strings.Contains(block, "pgconn") || strings.Contains(block, "pgproto3"):
+			where = "waiting for Postgres"
+		case strings.Contains(block, "net/http.(*persistConn)") || strings.Contains(block, "net/http.(*Transport)"):
+			where = "outbound HTTP"
+		default:
+			continue
+		}
+		if strings.Contains(block, "handlers.(*app).ingest") || strings.Contains(block, "fasthttp") {
+			where += " (HTTP handler)"
+		} else if strings.Contains(block, "jobs.(*Engine)") || strings.Contains(block, "jobs.(*StepWorker)") {
+			where += " (step job)"
+		}
+		counts[where] += n
+	}
+	var parts []string
+	for k, v := range counts {
+		parts = append(parts, fmt.Sprintf("%d %s", v, k))
+	}
+	sort.Strings(parts)
+	logf("%s: server goroutines: %s", name, strings.Join(parts, "; "))
+	b.res.Census = append(b.res.Census, name+": "+strings.Join(parts, "; "))
 }

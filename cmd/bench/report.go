@@ -47,6 +47,7 @@ type results struct {
 	Peer peerResult
 
 	Noise             []noise
+	Census            []string // goroutine census (-pprof)
 	Problems          []string
 	ServerLogProblems []string
 	TopStatements     string
@@ -311,6 +312,9 @@ func (r *results) markdown(b *bench) string {
 		}
 		p("- **Background load.** CPUs used on average by processes other than Postgres, the server, the bench and Node-RED, per phase: %s. "+
 			"Anything above ~0.1 means other work shared the machine and the numbers are lower than they would be on a quiet one.\n", strings.Join(parts, ", "))
+	}
+	for _, c := range r.Census {
+		p("- **Server goroutines** (-pprof, mid-phase) %s.\n", mdEscape(c))
 	}
 	if len(r.ServerLogProblems) > 0 {
 		p("\nWarnings and errors in the server log:\n\n")

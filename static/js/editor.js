@@ -12,6 +12,8 @@
 //   - After htmx swaps the editor because a node or a "+" was activated
 //     (data-focus-panel), focus moves to the panel (its title, or the
 //     catalog's search box), so keyboard users land where the change is.
+//   - A field's live message (answered by the validate endpoint) also sets
+//     or clears the field's invalid look.
 //   - A failed htmx request shows an error above the editor instead of
 //     failing silently.
 (function () {
@@ -45,6 +47,11 @@
       if (d.classList.contains("picker")) {
         fillPicker(d);
         closePickers(d);
+        // Scroll the panel so the whole menu shows above its footer.
+        var menu = d.querySelector(".picker__menu");
+        if (menu && menu.scrollIntoView) {
+          menu.scrollIntoView({ block: "nearest" });
+        }
         var item = d.querySelector(".picker__item");
         if (item && d.matches(":focus-within")) {
           item.focus();
@@ -116,6 +123,19 @@
       if (summary) {
         summary.focus();
       }
+    }
+  });
+
+  // A field's live message decides whether the field is drawn as invalid.
+  document.addEventListener("htmx:afterSwap", function (evt) {
+    var target = evt.detail && evt.detail.target;
+    var live = target && target.id ? document.getElementById(target.id) : null;
+    if (!live || !live.classList.contains("field__live")) {
+      return;
+    }
+    var field = live.closest(".field");
+    if (field) {
+      field.classList.toggle("field--invalid", !!live.querySelector(".field__error"));
     }
   });
 

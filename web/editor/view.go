@@ -182,8 +182,6 @@ type ConnectionPicker struct {
 	ConnectorName string
 	Options       []Option
 	Selected      string
-	// AddURL creates a connection and comes back to this step.
-	AddURL string
 }
 
 // InputField is one input of the step's action, built from its field spec.
