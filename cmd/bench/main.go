@@ -143,7 +143,6 @@ func run(ctx context.Context, o options) error {
 	if err := b.run(ctx); err != nil {
 		return err
 	}
-	report := b.res.markdown(b)
 	fmt.Println()
 	fmt.Println(b.res.table())
 	if o.out != "" && ((!o.quick && o.only == "") || o.outSet) {
@@ -151,6 +150,10 @@ func run(ctx context.Context, o options) error {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(root, path)
 		}
+		if old, err := os.ReadFile(path); err == nil {
+			b.res.Notes = keptNotes(string(old))
+		}
+		report := b.res.markdown(b)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return err
 		}

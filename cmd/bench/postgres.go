@@ -300,23 +300,23 @@ func (b *bench) topStatements(ctx context.Context) (string, error) {
 	}
 	defer conn.Close(ctx)
 	rows, err := conn.Query(ctx, `SELECT calls, round(total_exec_time::numeric, 0), round(mean_exec_time::numeric, 3),
-			regexp_replace(left(query, 110), '\s+', ' ', 'g')
+			round(total_plan_time::numeric, 0), regexp_replace(left(query, 100), '\s+', ' ', 'g')
 		FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
-		WHERE d.datname = $1 ORDER BY total_exec_time DESC LIMIT 25`, serverDB)
+		WHERE d.datname = $1 ORDER BY total_exec_time + total_plan_time DESC LIMIT 25`, serverDB)
 	if err != nil {
 		return "", err
 	}
 	defer rows.Close()
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%10s %10s %9s  %s\n", "calls", "total ms", "mean ms", "query")
+	fmt.Fprintf(&sb, "%10s %10s %9s %9s  %s\n", "calls", "exec ms", "mean ms", "plan ms", "query")
 	for rows.Next() {
 		var calls int64
-		var total, mean float64
+		var total, mean, plan float64
 		var q string
-		if err := rows.Scan(&calls, &total, &mean, &q); err != nil {
+		if err := rows.Scan(&calls, &total, &mean, &plan, &q); err != nil {
 			return "", err
 		}
-		fmt.Fprintf(&sb, "%10d %10.0f %9.3f  %s\n", calls, total, mean, q)
+		fmt.Fprintf(&sb, "%10d %10.0f %9.3f %9.0f  %s\n", calls, total, mean, plan, q)
 	}
 	return sb.String(), rows.Err()
 }
@@ -400,6 +400,10 @@ func (p perRun) describe() string {
 			hot = append(hot, fmt.Sprintf("%s %.0f%%", name, float64(t.HotUpd)/float64(t.Upd)*100))
 		}
 	}
-	return fmt.Sprintf("%.1f commits, %.1f rows inserted, %.1f rows updated, %.1f KB WAL per run; HOT updates: %s",
-		p.Commits, p.Inserted, p.Updated, p.WALBytes/1024, strings.Join(hot, ", "))
+	line := fmt.Sprintf("%.1f commits (read-only ones included), %.1f rows inserted, %.1f rows updated, %.1f KB WAL per run",
+		p.Commits, p.Inserted, p.Updated, p.WALBytes/1024)
+	if len(hot) > 0 {
+		line += "; share of updates that were HOT: " + strings.Join(hot, ", ")
+	}
+	return line
 }

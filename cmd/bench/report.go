@@ -48,6 +48,7 @@ type results struct {
 
 	Noise             []noise
 	Census            []string // goroutine census (-pprof)
+	Notes             string   // hand-written text after notesMarker, kept across runs
 	Problems          []string
 	ServerLogProblems []string
 	TopStatements     string
@@ -326,10 +327,15 @@ func (r *results) markdown(b *bench) string {
 		p("\n## Costliest statements (pg_stat_statements)\n\n```\n%s```\n", r.TopStatements)
 	}
 	p("\n## Running it\n\n")
-	p("`make bench` runs everything (about 10 minutes on 2 CPUs) and rewrites this file; `go run ./cmd/bench -quick` takes about a minute and prints the table only. ")
-	p("`-pprof DIR` builds the server with `net/http/pprof` added through `go build -overlay` and saves CPU profiles of the phases and a heap profile; ")
-	p("`-pgstat` loads `pg_stat_statements` and prints the costliest statements; `-workers N` sets `SWITCHBOARD_WORKERS`; ")
-	p("`-nodered DIR` is where `npm install node-red@4` goes (default `/tmp/nodered`), `-skip-peer` skips it.\n")
+	p("`make bench` runs everything (about 5–10 minutes on 2 CPUs) and rewrites this file; `go run ./cmd/bench -quick` takes about a minute and only prints the table ")
+	p("(`-out FILE` writes it). The machine should be otherwise idle: the background-load line above says how much it was not; `-wait-quiet 10m` first waits for other processes to calm down. Other flags:\n\n")
+	p("- `-workers N` sets `SWITCHBOARD_WORKERS`; `-only ingest,one-step,three-step,latency,burst,peer` runs some phases;\n")
+	p("- `-pprof DIR` builds the server with `net/http/pprof` added through `go build -overlay` (the tree is not touched) and saves CPU profiles of the phases, heap, block and mutex profiles and goroutine dumps, and logs where the server's goroutines wait;\n")
+	p("- `-pgstat` loads `pg_stat_statements` and prints the costliest statements; `-pg-setting name=value` passes a Postgres setting (marked as an experiment in the report);\n")
+	p("- `-overlay FILE` (a `go build -overlay` JSON), `-src DIR` (build from a copy of the module) and `-sql FILE` (run after the migrations) measure a candidate change without editing the tree; `-bin FILE` uses a prebuilt server;\n")
+	p("- `-nodered DIR` is where `npm install node-red@4` goes (default `/tmp/nodered`, outside the repository); `-skip-peer` skips Node-RED; `-keep` keeps the temporary folder (Postgres data, server logs).\n")
+	p("\n%s\n", notesMarker)
+	p("%s", r.Notes)
 	return sb.String()
 }
 
@@ -341,3 +347,16 @@ func workersNote(w int) string {
 }
 
 func mdEscape(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
+
+// notesMarker separates the generated report from hand-written notes, which a
+// new run keeps.
+const notesMarker = "<!-- Everything below this line is written by hand and kept when make bench rewrites the file. -->"
+
+// keptNotes returns the hand-written part of an existing report.
+func keptNotes(old string) string {
+	_, notes, ok := strings.Cut(old, notesMarker)
+	if !ok {
+		return ""
+	}
+	return strings.TrimLeft(notes, "\n")
+}
