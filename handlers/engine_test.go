@@ -528,3 +528,22 @@ func TestIngestRefusesNUL(t *testing.T) {
 	status, _ = b.post(t, f, "application/json", `{"a": "x\\u0000y"}`)
 	require.Equal(t, http.StatusAccepted, status)
 }
+
+func TestStepIfErrorFailsThatStep(t *testing.T) {
+	t.Parallel()
+	b := setupEngine(t)
+	f := b.flow(t, `{"trigger": {"type": "webhook"}, "steps": [
+	  {"id": "odd", "action": "http.request", "needs": [], "if": "trigger.name", "input": {"method": "POST", "url": "TARGET/odd"}},
+	  {"id": "fine", "action": "http.request", "needs": [], "input": {"method": "POST", "url": "TARGET/fine"}}]}`)
+	status, out := b.post(t, f, "application/json", `{"name": "not a bool"}`)
+	require.Equal(t, http.StatusAccepted, status)
+	run := b.waitRun(t, out["run_id"].(string), "succeeded", "failed")
+	require.Equal(t, "failed", run["status"])
+	require.Equal(t, "failed", step(run, "odd")["status"])
+	require.NotEmpty(t, step(run, "odd")["error"], "the expression's error is shown on the step")
+	require.Equal(t, "succeeded", step(run, "fine")["status"], "a parallel branch is unaffected")
+	require.Empty(t, b.target.calls("/odd"))
+	var jobs int
+	require.NoError(t, b.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE args->>'step_id' = 'odd'`).Scan(&jobs))
+	require.Zero(t, jobs, "no job is queued for a step whose if failed")
+}

@@ -242,7 +242,13 @@ func (e *Engine) startRun(ctx context.Context, tx pgx.Tx, run *store.Run, c *com
 	if err != nil {
 		return err
 	}
-	jobs, err := e.insertStepJobs(ctx, tx, run.ID, c.def, toRun, nil)
+	queue := make([]string, 0, len(toRun))
+	for _, id := range toRun {
+		if condErrs[id] == nil { // a step whose `if` failed is failed, not queued
+			queue = append(queue, id)
+		}
+	}
+	jobs, err := e.insertStepJobs(ctx, tx, run.ID, c.def, queue, nil)
 	if err != nil {
 		return err
 	}

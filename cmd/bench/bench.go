@@ -192,15 +192,14 @@ func (b *bench) run(ctx context.Context) error {
 			logf("pg_stat_statements: %v", err)
 		}
 	}
-	if l := problemLines(b.srv.logPath); len(l) > 0 {
-		r.ServerLogProblems = l
-	}
+	logs, _ := filepath.Glob(filepath.Join(b.tmp, "server-*.log"))
+	r.ServerLogProblems = problemLines(logs...)
 	logf("server peak RSS %.1f MiB (VmHWM %.1f MiB); stopping it", mib(r.RSSLoad), mib(r.RSSHWM))
 	b.rss.close()
 	b.stopServer()
 
 	if b.o.skipPeer || !b.o.runs("peer") {
-		r.Peer.Skipped = "skipped with -skip-peer"
+		r.Peer.Skipped = "not run (-skip-peer or -only)"
 	} else if err := b.measure("peer", func() error { return b.phasePeer(ctx) }); err != nil {
 		r.Peer.Skipped = err.Error()
 		logf("peer: %v", err)
@@ -253,7 +252,7 @@ func (b *bench) phaseIngestWeb(ctx context.Context, f flow) error {
 	}
 	pid := b.srv.pid()
 	pm, _ := postmasterPID(b.pgDir)
-	cpu0, pg0 := cpuSeconds(pid), treeCPUSeconds(pm)
+	cpu0, pg0, self0 := cpuSeconds(pid), treeCPUSeconds(pm), cpuSeconds(os.Getpid())
 	db0, _ := b.dbCounters(ctx)
 	stopProf := b.startProfile("cpu-ingest-web", b.sz.ingestFor)
 	go func() {
@@ -262,11 +261,12 @@ func (b *bench) phaseIngestWeb(ctx context.Context, f flow) error {
 	}()
 	lr := closedLoop(ctx, b.client, hook, concurrency, 0, time.Now().Add(b.sz.ingestFor), http.StatusAccepted)
 	stopProf()
-	cpu, pg := cpuSeconds(pid)-cpu0, treeCPUSeconds(pm)-pg0
+	cpu, pg, self := cpuSeconds(pid)-cpu0, treeCPUSeconds(pm)-pg0, cpuSeconds(os.Getpid())-self0
 	time.Sleep(1200 * time.Millisecond)
 	if db1, err := b.dbCounters(ctx); err == nil {
 		r.IngestWebDB = db0.perRun(db1, lr.Accepted)
 	}
+	r.IngestWebBenchCPU = self / lr.duration().Seconds()
 	r.IngestWeb = lr.rate()
 	r.IngestWebRefused = lr.Refused
 	r.IngestWebP50, r.IngestWebP99 = percentile(lr.Latency, 50), percentile(lr.Latency, 99)
@@ -275,7 +275,7 @@ func (b *bench) phaseIngestWeb(ctx context.Context, f flow) error {
 	logf("ingest (web only): %d accepted in %s = %.0f/s (refused %d; 202 p50 %.1f ms, p99 %.1f ms; web %.2f CPU-s, Postgres %.2f CPU-s per 1,000)",
 		lr.Accepted, lr.duration().Round(time.Millisecond), r.IngestWeb, lr.Refused, ms(r.IngestWebP50), ms(r.IngestWebP99),
 		r.IngestWebCPUPer1000, r.IngestWebPGCPUPer1000)
-	logf("  database: %s", r.IngestWebDB.describe())
+	logf("  database: %s; the load generator itself used %.2f CPUs", r.IngestWebDB.describe(), r.IngestWebBenchCPU)
 	if lr.Refused > 0 {
 		logf("ingest (web only): first refusal: %s", lr.FirstErr)
 	}
@@ -522,11 +522,14 @@ func (b *bench) fetchProfile(name, kind string, secs int) {
 	logf("pprof: wrote %s", path)
 }
 
-// problemLines returns the server log's warnings and errors (first few).
-func problemLines(path string) []string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil
+// problemLines returns the most frequent warnings and errors of the server logs.
+func problemLines(paths ...string) []string {
+	var data []byte
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err == nil {
+			data = append(data, b...)
+		}
 	}
 	counts := map[string]int{}
 	var order []string

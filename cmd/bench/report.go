@@ -24,6 +24,7 @@ type results struct {
 	IngestWebP50, IngestWebP99                 time.Duration
 	IngestWebCPUPer1000, IngestWebPGCPUPer1000 float64
 	IngestWebDB                                perRun
+	IngestWebBenchCPU                          float64 // CPUs the bench process used meanwhile
 	BacklogRuns                                int
 	BacklogRate                                float64
 
@@ -258,10 +259,10 @@ func (r *results) markdown(b *bench) string {
 		"timed until all are `completed` in `river_job`.\n", b.sz.ceilingFor, b.sz.riverJobs, r.RiverInsertRate)
 	if r.IngestWeb > 0 {
 		p("- **Ingest, web process alone.** `serve` is stopped and `switchboard web` (no workers) takes webhooks from 32 connections for %s; "+
-			"202 p50 %.1f ms, p99 %.1f ms; refused %d; %.2f CPU-s in the web process and %.2f in Postgres per 1,000 webhooks. "+
-			"Database work: %s. Then `serve` starts again and drains the backlog (%d runs at %.0f runs/s).\n",
+			"202 p50 %.1f ms, p99 %.1f ms; refused %d; %.2f CPU-s in the web process and %.2f in Postgres per 1,000 webhooks; "+
+			"the load generator itself used %.2f CPUs. Database work: %s. Then `serve` starts again and drains the backlog (%d runs at %.0f runs/s).\n",
 			b.sz.ingestFor, ms(r.IngestWebP50), ms(r.IngestWebP99), r.IngestWebRefused, r.IngestWebCPUPer1000, r.IngestWebPGCPUPer1000,
-			r.IngestWebDB.describe(), r.BacklogRuns, r.BacklogRate)
+			r.IngestWebBenchCPU, r.IngestWebDB.describe(), r.BacklogRuns, r.BacklogRate)
 	}
 	if r.Ingest > 0 {
 		p("- **Ingest.** 32 connections for %s against a one-step flow while the workers run (the default `serve`); "+
