@@ -311,7 +311,7 @@ func ParseAllowList(s string) ([]netip.Prefix, error) {
 		}
 		a, err := netip.ParseAddr(part)
 		if err != nil {
-			return nil, fmt.Errorf("SWITCHBOARD_EGRESS_ALLOW: %q is not an IP address or CIDR prefix", part)
+			return nil, fmt.Errorf("SWITCHBOARD_EGRESS_ALLOW: %q is not a CIDR prefix (such as 127.0.0.0/8) or an IP address", part)
 		}
 		a = a.WithZone("")
 		out = append(out, netip.PrefixFrom(a, a.BitLen()))

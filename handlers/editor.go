@@ -539,6 +539,19 @@ func stepPaths(st *editorState, stepID string, cat *connectors.Catalog) editor.D
 }
 
 // editorStepParam finds the :step of the URL in the working definition.
+// loadEditorStep loads the editor state and the index of the :step in the path.
+func (a *app) loadEditorStep(c *fiber.Ctx) (*editorState, int, error) {
+	st, err := a.loadEditor(c)
+	if err != nil {
+		return nil, 0, err
+	}
+	i, err := editorStepParam(c, st)
+	if err != nil {
+		return nil, 0, err
+	}
+	return st, i, nil
+}
+
 func editorStepParam(c *fiber.Ctx, st *editorState) (int, error) {
 	i := stepIndex(st.def, stepParamValue(c))
 	if i < 0 {

@@ -37,11 +37,7 @@ func (a *app) applyStepForm(c *fiber.Ctx, st *editorState, i int) (o viewOpts, o
 
 // saveStep is POST /flows/:id/steps/:step: the step's form into the draft.
 func (a *app) saveStep(c *fiber.Ctx) error {
-	st, err := a.loadEditor(c)
-	if err != nil {
-		return err
-	}
-	i, err := editorStepParam(c, st)
+	st, i, err := a.loadEditorStep(c)
 	if err != nil {
 		return err
 	}
@@ -96,11 +92,7 @@ func (a *app) addStep(c *fiber.Ctx) error {
 
 // deleteStepHandler is POST /flows/:id/steps/:step/delete.
 func (a *app) deleteStepHandler(c *fiber.Ctx) error {
-	st, err := a.loadEditor(c)
-	if err != nil {
-		return err
-	}
-	i, err := editorStepParam(c, st)
+	st, i, err := a.loadEditorStep(c)
 	if err != nil {
 		return err
 	}
@@ -122,11 +114,7 @@ func (a *app) deleteStepHandler(c *fiber.Ctx) error {
 // addConnectionFromStep saves the step's form, then goes to the new
 // connection form, which comes back to the step.
 func (a *app) addConnectionFromStep(c *fiber.Ctx) error {
-	st, err := a.loadEditor(c)
-	if err != nil {
-		return err
-	}
-	i, err := editorStepParam(c, st)
+	st, i, err := a.loadEditorStep(c)
 	if err != nil {
 		return err
 	}

@@ -24,11 +24,7 @@ import (
 // not a run: nothing is recorded in the run history, but the service is
 // really called. The output becomes the step's sample for the data picker.
 func (a *app) testStepHandler(c *fiber.Ctx) error {
-	st, err := a.loadEditor(c)
-	if err != nil {
-		return err
-	}
-	i, err := editorStepParam(c, st)
+	st, i, err := a.loadEditorStep(c)
 	if err != nil {
 		return err
 	}

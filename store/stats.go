@@ -144,16 +144,3 @@ func RunStatusCounts(ctx context.Context, db DB) (map[string]int64, error) {
 	}
 	return out, nil
 }
-
-// ListMembers lists a workspace's members, owners first, then by email.
-// (It belongs with the membership queries in users.go; it lives here until
-// that file's owner takes it.)
-func ListMembers(ctx context.Context, db DB, workspaceID uuid.UUID) ([]Member, error) {
-	rows, _ := db.Query(ctx, memberSelect+` WHERE m.workspace_id = $1
-		ORDER BY m.role <> 'owner', lower(u.email)`, workspaceID)
-	ms, err := pgx.CollectRows(rows, pgx.RowToStructByName[Member])
-	if err != nil {
-		return nil, fmt.Errorf("store: list members: %w", err)
-	}
-	return ms, nil
-}

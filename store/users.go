@@ -96,3 +96,14 @@ func DefaultMembership(ctx context.Context, db DB, userID uuid.UUID) (Member, er
 	}
 	return m, nil
 }
+
+// ListMembers lists a workspace's members, owners first, then by email.
+func ListMembers(ctx context.Context, db DB, workspaceID uuid.UUID) ([]Member, error) {
+	rows, _ := db.Query(ctx, memberSelect+` WHERE m.workspace_id = $1
+		ORDER BY m.role <> 'owner', lower(u.email)`, workspaceID)
+	ms, err := pgx.CollectRows(rows, pgx.RowToStructByName[Member])
+	if err != nil {
+		return nil, fmt.Errorf("store: list members: %w", err)
+	}
+	return ms, nil
+}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchboard/switchboard/connectors"
 )
 
 // config is everything Switchboard reads from its environment, parsed once.
@@ -78,8 +80,8 @@ func parseConfig(getenv func(string) string) (config, error) {
 		}
 		c.OldSecretKeys = append(c.OldSecretKeys, k)
 	}
-	if c.EgressAllow, err = parseAllowList(getenv("SWITCHBOARD_EGRESS_ALLOW")); err != nil {
-		return c, fmt.Errorf("SWITCHBOARD_EGRESS_ALLOW: %w", err)
+	if c.EgressAllow, err = connectors.ParseAllowList(getenv("SWITCHBOARD_EGRESS_ALLOW")); err != nil {
+		return c, err // already names the variable
 	}
 	if v := strings.TrimSpace(getenv("SWITCHBOARD_WORKERS")); v != "" {
 		n, err := strconv.Atoi(v)
@@ -146,27 +148,6 @@ func splitHostPort(addr string) (string, int, error) {
 		return "", 0, fmt.Errorf("bad port")
 	}
 	return addr[:i], p, nil
-}
-
-// parseAllowList parses comma-separated CIDRs or bare addresses.
-func parseAllowList(s string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, f := range strings.Split(s, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		if p, err := netip.ParsePrefix(f); err == nil {
-			out = append(out, p.Masked())
-			continue
-		}
-		a, err := netip.ParseAddr(f)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a CIDR (such as 127.0.0.0/8) or an IP address", f)
-		}
-		out = append(out, netip.PrefixFrom(a, a.BitLen()))
-	}
-	return out, nil
 }
 
 // parseSize reads sizes such as 1048576, 512KB, 1MiB, 2MB (KB/MB are taken as
