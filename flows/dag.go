@@ -343,3 +343,29 @@ func formatCycle(c []string) string {
 	}
 	return "cycle through " + strings.Join(q, " → ")
 }
+
+// Upstream returns the ids of the steps that id transitively waits for, in
+// definition order.
+func Upstream(def *Definition, id string) []string {
+	needs := ResolvedNeeds(def)
+	seen := map[string]bool{}
+	var walk func(string)
+	walk = func(s string) {
+		for _, n := range needs[s] {
+			if !seen[n] {
+				seen[n] = true
+				walk(n)
+			}
+		}
+	}
+	walk(id)
+	delete(seen, id)
+	var out []string
+	for _, s := range def.Steps {
+		if seen[s.ID] {
+			out = append(out, s.ID)
+			delete(seen, s.ID)
+		}
+	}
+	return out
+}

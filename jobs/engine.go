@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -54,6 +53,7 @@ type Engine struct {
 	EngineDeps
 	client   *river.Client[pgx.Tx]
 	programs programCache
+	accepts  acceptQueue
 }
 
 // NewEngine returns an engine; NewClient attaches its River client.
@@ -128,165 +128,6 @@ func (e *Engine) program(ctx context.Context, db store.DB, flowID uuid.UUID, ver
 	return c, nil
 }
 
-// Incoming is an event to accept for a flow.
-type Incoming struct {
-	Flow        store.Flow
-	Source      string // webhook, manual, replay, test
-	ContentType string
-	Headers     map[string]any
-	Payload     any
-	// IdempotencyKey from the request (Idempotency-Key header); empty: the
-	// trigger's idempotency_key expression decides, if any.
-	IdempotencyKey string
-	// SkipFilter runs the flow whatever the trigger's `if` says (manual runs, replays).
-	SkipFilter bool
-	IsTest     bool
-	ReplayOf   *uuid.UUID
-}
-
-// Accepted tells what became of an incoming event.
-type Accepted struct {
-	EventID   uuid.UUID
-	RunID     *uuid.UUID
-	Filtered  bool
-	Duplicate bool
-}
-
-// TriggerError is a trigger expression that failed on an incoming event (a
-// filter that is not a bool, say): the event is refused with this message.
-type TriggerError struct{ Err error }
-
-func (e *TriggerError) Error() string { return e.Err.Error() }
-func (e *TriggerError) Unwrap() error { return e.Err }
-
-// Accept stores an event and starts its run: the event, the run, its steps and
-// the jobs of the first steps are committed in one transaction. A repeated
-// idempotency key answers the first event and its run.
-func (e *Engine) Accept(ctx context.Context, in Incoming) (Accepted, error) {
-	c, err := e.program(ctx, e.Pool, in.Flow.ID, in.Flow.CurrentVersion, in.Flow.Definition)
-	if err != nil {
-		return Accepted{}, err
-	}
-	vars := flows.Vars{Trigger: in.Payload, Headers: in.Headers}
-	filtered := false
-	if !in.SkipFilter {
-		ok, err := c.prog.TriggerIf(vars)
-		if err != nil {
-			return Accepted{}, &TriggerError{err}
-		}
-		filtered = !ok
-	}
-	var key *string
-	if in.IdempotencyKey != "" {
-		key = &in.IdempotencyKey
-	} else if k, ok, err := c.prog.IdempotencyKey(vars); err != nil {
-		return Accepted{}, &TriggerError{err}
-	} else if ok {
-		key = &k
-	}
-	payload, err := json.Marshal(in.Payload)
-	if err != nil {
-		return Accepted{}, fmt.Errorf("engine: encode payload: %w", err)
-	}
-	if hasNUL(payload) {
-		return Accepted{}, ErrNULPayload
-	}
-	headers, err := json.Marshal(in.Headers)
-	if err != nil {
-		return Accepted{}, fmt.Errorf("engine: encode headers: %w", err)
-	}
-	var acc Accepted
-	err = pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
-		ev := store.Event{WorkspaceID: in.Flow.WorkspaceID, FlowID: in.Flow.ID, IdempotencyKey: key, Source: in.Source,
-			ContentType: in.ContentType, Headers: headers, Payload: payload}
-		dup, err := store.InsertEvent(ctx, tx, &ev)
-		if err != nil {
-			return err
-		}
-		acc.EventID = ev.ID
-		if dup {
-			acc.Duplicate = true
-			acc.RunID, err = store.RunIDForEvent(ctx, tx, ev.ID)
-			acc.Filtered = acc.RunID == nil
-			return err
-		}
-		if filtered {
-			acc.Filtered = true
-			return nil
-		}
-		run := store.Run{ID: store.NewID(), WorkspaceID: in.Flow.WorkspaceID, FlowID: in.Flow.ID, FlowVersion: in.Flow.CurrentVersion,
-			EventID: ev.ID, IsTest: in.IsTest, ReplayOf: in.ReplayOf}
-		if err := e.startRun(ctx, tx, &run, c, vars); err != nil {
-			return err
-		}
-		acc.RunID = &run.ID
-		return nil
-	})
-	if err != nil {
-		return Accepted{}, err
-	}
-	if !acc.Duplicate {
-		e.Metrics.IncEvents()
-	}
-	return acc, nil
-}
-
-// startRun inserts a run with all its steps, queues the steps that are ready
-// right after the trigger and skips those whose `if` is false.
-func (e *Engine) startRun(ctx context.Context, tx pgx.Tx, run *store.Run, c *compiled, vars flows.Vars) error {
-	vars.Steps = map[string]any{}
-	vars.Run = map[string]any{"id": run.ID.String(), "flow_id": run.FlowID.String()}
-	status := make(map[string]flows.Status, len(c.def.Steps))
-	condErrs := map[string]error{}
-	toRun, toSkip, err := flows.Advance(c.def, status, e.cond(c, vars, condErrs))
-	if err != nil {
-		return err
-	}
-	queue := make([]string, 0, len(toRun))
-	for _, id := range toRun {
-		if condErrs[id] == nil { // a step whose `if` failed is failed, not queued
-			queue = append(queue, id)
-		}
-	}
-	jobs, err := e.insertStepJobs(ctx, tx, run.ID, c.def, queue, nil)
-	if err != nil {
-		return err
-	}
-	steps := make([]store.RunStep, len(c.def.Steps))
-	for i, s := range c.def.Steps {
-		steps[i] = store.RunStep{StepID: s.ID, Action: s.Action, Status: string(flows.StatusPending), Position: i}
-		status[s.ID] = flows.StatusPending
-	}
-	for _, id := range toSkip {
-		status[id] = flows.StatusSkipped
-	}
-	for _, id := range toRun {
-		status[id] = flows.StatusQueued
-		if condErrs[id] != nil {
-			status[id] = flows.StatusFailed
-		}
-	}
-	// Statuses, job ids and errors go in with the rows: one COPY, no updates.
-	for i := range steps {
-		id := steps[i].StepID
-		steps[i].Status = string(status[id])
-		if j, ok := jobs[id]; ok {
-			steps[i].JobID = &j
-		}
-		if err := condErrs[id]; err != nil {
-			msg := err.Error()
-			steps[i].Error = &msg
-		}
-	}
-	run.Status = "queued"
-	if done, ok := flows.RunFinished(c.def, status); done {
-		run.Status = map[bool]string{true: "succeeded", false: "failed"}[ok]
-		now := time.Now()
-		run.FinishedAt = &now
-	}
-	return store.InsertRun(ctx, tx, run, steps)
-}
-
 // cond evaluates a step's `if` for flows.Advance. An expression that fails
 // marks the step to run and records the error: the caller fails that step with
 // the message instead of queueing it, so the problem shows on the run page.
@@ -326,8 +167,9 @@ func (e *Engine) insertStepJobs(ctx context.Context, tx pgx.Tx, runID uuid.UUID,
 	return out, nil
 }
 
-// recordQueued writes job ids, skips, and the failures of steps whose `if` failed.
-func (e *Engine) recordQueued(ctx context.Context, tx pgx.Tx, runID uuid.UUID, skip []string, jobs map[string]int64, condErrs map[string]error) error {
+// recordQueued writes job ids, skips, the failures of steps whose `if` failed,
+// and the run's final status when it has one: one round trip.
+func (e *Engine) recordQueued(ctx context.Context, tx pgx.Tx, runID uuid.UUID, skip []string, jobs map[string]int64, condErrs map[string]error, final string) error {
 	b := &pgx.Batch{}
 	for id, job := range jobs {
 		b.Queue(`UPDATE run_steps SET status = 'queued', job_id = $3, error = NULL, finished_at = NULL WHERE run_id = $1 AND step_id = $2`, runID, id, job)
@@ -337,6 +179,9 @@ func (e *Engine) recordQueued(ctx context.Context, tx pgx.Tx, runID uuid.UUID, s
 	}
 	for id, err := range condErrs {
 		b.Queue(`UPDATE run_steps SET status = 'failed', error = $3, finished_at = now() WHERE run_id = $1 AND step_id = $2`, runID, id, err.Error())
+	}
+	if final != "" {
+		store.QueueSetRunStatus(b, runID, final)
 	}
 	if b.Len() == 0 {
 		return nil
@@ -385,7 +230,7 @@ func (e *Engine) retryStepTx(ctx context.Context, tx pgx.Tx, workspaceID, runID 
 	if run.Status == "cancelled" {
 		return fmt.Errorf("%w: the run was cancelled; replay it instead", ErrConflict)
 	}
-	c, err := e.program(ctx, tx, run.FlowID, run.FlowVersion, nil)
+	c, err := e.runProgram(ctx, tx, run)
 	if err != nil {
 		return err
 	}
@@ -404,10 +249,7 @@ func (e *Engine) retryStepTx(ctx context.Context, tx pgx.Tx, workspaceID, runID 
 	if err != nil {
 		return err
 	}
-	if err := e.recordQueued(ctx, tx, runID, nil, jobs, nil); err != nil {
-		return err
-	}
-	return store.SetRunStatus(ctx, tx, runID, "running")
+	return e.recordQueued(ctx, tx, runID, nil, jobs, nil, "running")
 }
 
 // RetryFailed retries every failed step of up to 1,000 failed runs of a flow

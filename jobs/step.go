@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/flows"
@@ -97,24 +96,22 @@ type stepRun struct {
 	input json.RawMessage
 }
 
+// runStep executes one attempt. Its database work is two round trips when the
+// step succeeds and ends its run: store.BeginStep (mark running + read) and
+// the transaction of finish. River completes the job afterwards in its own
+// batches; the step's status, not the job's, is what makes a repeated job a
+// no-op (loadStep finds the step finished and skips it).
 func (e *Engine) runStep(ctx context.Context, job *river.Job[StepArgs]) error {
 	a := job.Args
-	sr, skip, err := e.loadStep(ctx, a)
-	if err != nil {
-		return err
-	}
-	if skip {
-		return e.completeOnly(ctx, job)
+	sr, attempt, err := e.loadStep(ctx, a)
+	if err != nil || sr == nil {
+		return err // nil, nil: nothing to do
 	}
 	input, renderErr := sr.c.prog.RenderInput(a.StepID, sr.vars)
 	if renderErr == nil {
 		if sr.input, err = json.Marshal(input); err != nil {
 			renderErr = err
 		}
-	}
-	attempt, err := e.markRunning(ctx, sr.run.ID, a.StepID, sr.input)
-	if err != nil {
-		return err
 	}
 	started := time.Now()
 	var output map[string]any
@@ -136,7 +133,7 @@ func (e *Engine) runStep(ctx context.Context, job *river.Job[StepArgs]) error {
 	n := attempt - a.AttemptBase // this job's attempt number
 	if execErr == nil {
 		at.Status = "succeeded"
-		return e.finish(ctx, job, sr, at, "succeeded", output)
+		return e.finish(ctx, sr, at, "succeeded", output)
 	}
 	msg := execErr.Error()
 	at.Error = &msg
@@ -145,7 +142,7 @@ func (e *Engine) runStep(ctx context.Context, job *river.Job[StepArgs]) error {
 	switch {
 	case errors.As(execErr, &perm) || n >= a.MaxAttempts:
 		at.Status = "failed"
-		if err := e.finish(ctx, job, sr, at, "failed", nil); err != nil {
+		if err := e.finish(ctx, sr, at, "failed", nil); err != nil {
 			return err
 		}
 		return river.JobCancel(execErr)
@@ -164,65 +161,46 @@ func (e *Engine) runStep(ctx context.Context, job *river.Job[StepArgs]) error {
 	}
 }
 
-// loadStep reads what the step needs; skip is true when the step is no longer
-// runnable (the run was cancelled, or a duplicate job found it finished).
-func (e *Engine) loadStep(ctx context.Context, a StepArgs) (*stepRun, bool, error) {
-	run, err := store.GetRunByID(ctx, e.Pool, a.RunID)
+// loadStep starts an attempt: it marks the step running and reads what the
+// step needs (store.BeginStep). It answers nil when the step is no longer
+// runnable: the run was cancelled or pruned, or a repeated job found the step
+// finished.
+func (e *Engine) loadStep(ctx context.Context, a StepArgs) (*stepRun, int, error) {
+	st, err := store.BeginStep(ctx, e.Pool, a.RunID, a.StepID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, true, nil // pruned or deleted with its flow
+		return nil, 0, nil // pruned or deleted with its flow
 	}
-	if err != nil {
-		return nil, false, err
+	if err != nil || st.Attempt == 0 {
+		return nil, 0, err
 	}
-	if run.Status == "cancelled" {
-		return nil, true, nil
-	}
-	steps, err := store.RunSteps(ctx, e.Pool, run.ID)
-	if err != nil {
-		return nil, false, err
-	}
-	outputs := make(map[string]any, len(steps))
-	runnable := false
-	for _, s := range steps {
-		if s.StepID == a.StepID {
-			runnable = s.Status == string(flows.StatusQueued) || s.Status == string(flows.StatusRunning)
-		}
+	run := st.Run
+	outputs := make(map[string]any, len(st.Steps))
+	for _, s := range st.Steps {
 		if s.Status == string(flows.StatusSucceeded) && s.Output != nil {
 			var out any
 			if err := json.Unmarshal(s.Output, &out); err != nil {
-				return nil, false, fmt.Errorf("engine: output of %s: %w", s.StepID, err)
+				return nil, 0, fmt.Errorf("engine: output of %s: %w", s.StepID, err)
 			}
 			outputs[s.StepID] = out
 		}
 	}
-	if !runnable {
-		return nil, true, nil
-	}
-	c, err := e.program(ctx, e.Pool, run.FlowID, run.FlowVersion, nil)
+	c, err := e.runProgram(ctx, e.Pool, run)
 	if err != nil {
-		return nil, false, err
+		return nil, 0, err
 	}
 	step, ok := c.def.Step(a.StepID)
 	if !ok {
-		return nil, true, nil
-	}
-	ev, err := store.GetEvent(ctx, e.Pool, run.EventID)
-	if err != nil {
-		return nil, false, err
+		return nil, 0, nil
 	}
 	var payload any
-	if err := json.Unmarshal(ev.Payload, &payload); err != nil {
-		return nil, false, fmt.Errorf("engine: event payload: %w", err)
+	if err := json.Unmarshal(st.Event.Payload, &payload); err != nil {
+		return nil, 0, fmt.Errorf("engine: event payload: %w", err)
 	}
 	var headers map[string]any
-	_ = json.Unmarshal(ev.Headers, &headers)
+	_ = json.Unmarshal(st.Event.Headers, &headers)
 	vars := flows.Vars{Trigger: payload, Headers: headers, Steps: outputs,
 		Run: map[string]any{"id": run.ID.String(), "flow_id": run.FlowID.String()}}
-	return &stepRun{run: run, c: c, step: step, vars: vars}, false, nil
-}
-
-func (e *Engine) markRunning(ctx context.Context, runID uuid.UUID, stepID string, input json.RawMessage) (int, error) {
-	return store.StartStep(ctx, e.Pool, runID, stepID, input)
+	return &stepRun{run: run, c: c, step: step, vars: vars}, st.Attempt, nil
 }
 
 // execute calls the action with the step's connection, under the step's timeout.
@@ -259,23 +237,14 @@ func (e *Engine) execute(ctx context.Context, sr *stepRun, input map[string]any)
 // the attempt's error shown.
 func (e *Engine) interim(ctx context.Context, sr *stepRun, at store.StepAttempt) error {
 	return pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
-		run, err := store.LockRun(ctx, tx, sr.run.ID)
-		if err != nil {
-			return err
-		}
-		if run.Status == "cancelled" {
-			return nil
-		}
-		if err := store.InsertAttempt(ctx, tx, run.WorkspaceID, at); err != nil {
-			return err
-		}
-		return store.FinishStep(ctx, tx, run.ID, at.StepID, "queued", sr.input, nil, at.Error, at.DurationMS)
+		_, _, err := store.RecordAttempt(ctx, tx, at, "queued", sr.input, nil)
+		return err
 	})
 }
 
 // finish records a step's final outcome and, in the same transaction, queues
-// the steps it made ready, settles the run when it is done, and completes the job.
-func (e *Engine) finish(ctx context.Context, job *river.Job[StepArgs], sr *stepRun, at store.StepAttempt, status string, output map[string]any) error {
+// the steps it made ready and settles the run when it is done.
+func (e *Engine) finish(ctx context.Context, sr *stepRun, at store.StepAttempt, status string, output map[string]any) error {
 	var outJSON json.RawMessage
 	if output != nil {
 		var err error
@@ -284,37 +253,18 @@ func (e *Engine) finish(ctx context.Context, job *river.Job[StepArgs], sr *stepR
 		}
 	}
 	return pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
-		run, err := store.LockRun(ctx, tx, sr.run.ID)
-		if err != nil {
+		run, steps, err := store.RecordAttempt(ctx, tx, at, status, sr.input, outJSON)
+		if err != nil || run.Status == "cancelled" {
 			return err
 		}
-		if run.Status == "cancelled" {
-			_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
-			return err
-		}
-		if err := store.InsertAttempt(ctx, tx, run.WorkspaceID, at); err != nil {
-			return err
-		}
-		if err := store.FinishStep(ctx, tx, run.ID, at.StepID, status, sr.input, outJSON, at.Error, at.DurationMS); err != nil {
-			return err
-		}
-		if err := e.advance(ctx, tx, run, sr, at.StepID, output); err != nil {
-			return err
-		}
-		if status == "succeeded" {
-			_, err = river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
-		}
-		return err
+		return e.advance(ctx, tx, run, sr, steps, at.StepID, output)
 	})
 }
 
 // advance queues newly ready steps, skips those whose `if` is false, and
-// settles the run when nothing more can happen. The caller holds the run lock.
-func (e *Engine) advance(ctx context.Context, tx pgx.Tx, run store.Run, sr *stepRun, stepID string, output map[string]any) error {
-	steps, err := store.RunSteps(ctx, tx, run.ID)
-	if err != nil {
-		return err
-	}
+// settles the run when nothing more can happen. The caller holds the run lock
+// and passes the run's steps as they are under it.
+func (e *Engine) advance(ctx context.Context, tx pgx.Tx, run store.Run, sr *stepRun, steps []store.RunStep, stepID string, output map[string]any) error {
 	status := make(map[string]flows.Status, len(steps))
 	vars := sr.vars
 	vars.Steps = make(map[string]any, len(steps))
@@ -352,13 +302,11 @@ func (e *Engine) advance(ctx context.Context, tx pgx.Tx, run store.Run, sr *step
 	if err != nil {
 		return err
 	}
-	if err := e.recordQueued(ctx, tx, run.ID, toSkip, jobs, condErrs); err != nil {
-		return err
-	}
+	final := ""
 	if done, ok := flows.RunFinished(sr.c.def, status); done {
-		return store.SetRunStatus(ctx, tx, run.ID, map[bool]string{true: "succeeded", false: "failed"}[ok])
+		final = map[bool]string{true: "succeeded", false: "failed"}[ok]
 	}
-	return nil
+	return e.recordQueued(ctx, tx, run.ID, toSkip, jobs, condErrs, final)
 }
 
 // jsonValue round-trips an output through JSON so that expressions see the same
@@ -371,11 +319,4 @@ func jsonValue(v any) any {
 	var out any
 	_ = json.Unmarshal(b, &out)
 	return out
-}
-
-func (e *Engine) completeOnly(ctx context.Context, job *river.Job[StepArgs]) error {
-	return pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
-		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
-		return err
-	})
 }

@@ -33,9 +33,12 @@ type Run struct {
 	Status      string     `db:"status"`
 	IsTest      bool       `db:"is_test"`
 	ReplayOf    *uuid.UUID `db:"replay_of"`
-	CreatedAt   time.Time  `db:"created_at"`
-	StartedAt   *time.Time `db:"started_at"`
-	FinishedAt  *time.Time `db:"finished_at"`
+	// Definition is a test run's own definition (nil: the run executes its
+	// flow version).
+	Definition json.RawMessage `db:"definition"`
+	CreatedAt  time.Time       `db:"created_at"`
+	StartedAt  *time.Time      `db:"started_at"`
+	FinishedAt *time.Time      `db:"finished_at"`
 }
 
 // RunStep is one step of a run.
@@ -71,28 +74,96 @@ type StepAttempt struct {
 // flow, nothing is written and the first event's id is returned with dup=true.
 // The unique index decides, so concurrent duplicates resolve to one event.
 func InsertEvent(ctx context.Context, db DB, e *Event) (dup bool, err error) {
-	if e.ID == uuid.Nil {
-		e.ID = NewID()
-	}
-	if len(e.Headers) == 0 {
-		e.Headers = json.RawMessage("{}")
-	}
-	err = db.QueryRow(ctx, `INSERT INTO events (id, workspace_id, flow_id, idempotency_key, source, content_type, headers, payload)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-		ON CONFLICT (flow_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-		RETURNING received_at`,
-		e.ID, e.WorkspaceID, e.FlowID, e.IdempotencyKey, e.Source, e.ContentType, e.Headers, e.Payload).Scan(&e.ReceivedAt)
-	if err == nil {
-		return false, nil
-	}
-	if err != pgx.ErrNoRows {
-		return false, fmt.Errorf("store: insert event: %w", err)
-	}
-	err = db.QueryRow(ctx, `SELECT id FROM events WHERE flow_id = $1 AND idempotency_key = $2`, e.FlowID, e.IdempotencyKey).Scan(&e.ID)
+	dups, err := InsertEvents(ctx, db, []*Event{e})
 	if err != nil {
-		return false, fmt.Errorf("store: find duplicate event: %w", err)
+		return false, err
 	}
-	return true, nil
+	if dups[0] {
+		if _, err := ResolveDuplicates(ctx, db, []*Event{e}); err != nil {
+			return false, err
+		}
+	}
+	return dups[0], nil
+}
+
+// InsertEvents stores events with one statement and reports which were not
+// written because their flow already has an event with the same idempotency
+// key (an earlier one in evs included). Their ids are not yet those of the
+// first events: see ResolveDuplicates.
+func InsertEvents(ctx context.Context, db DB, evs []*Event) (dup []bool, err error) {
+	n := len(evs)
+	ids, wss, flows := make([]uuid.UUID, n), make([]uuid.UUID, n), make([]uuid.UUID, n)
+	keys := make([]*string, n)
+	sources, cts, headers, payloads := make([]string, n), make([]string, n), make([]string, n), make([]*string, n)
+	for i, e := range evs {
+		if e.ID == uuid.Nil {
+			e.ID = NewID()
+		}
+		if len(e.Headers) == 0 {
+			e.Headers = json.RawMessage("{}")
+		}
+		ids[i], wss[i], flows[i], keys[i] = e.ID, e.WorkspaceID, e.FlowID, e.IdempotencyKey
+		sources[i], cts[i], headers[i] = e.Source, e.ContentType, string(e.Headers)
+		if e.Payload != nil {
+			p := string(e.Payload)
+			payloads[i] = &p
+		}
+	}
+	rows, _ := db.Query(ctx, `INSERT INTO events (id, workspace_id, flow_id, idempotency_key, source, content_type, headers, payload)
+		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[])
+		ON CONFLICT (flow_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+		RETURNING id, received_at`, ids, wss, flows, keys, sources, cts, headers, payloads)
+	written := make(map[uuid.UUID]time.Time, n)
+	var id uuid.UUID
+	var at time.Time
+	_, err = pgx.ForEachRow(rows, []any{&id, &at}, func() error {
+		written[id] = at
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: insert events: %w", err)
+	}
+	dup = make([]bool, n)
+	for i, e := range evs {
+		at, ok := written[e.ID]
+		dup[i] = !ok
+		e.ReceivedAt = at
+	}
+	return dup, nil
+}
+
+// ResolveDuplicates sets each event's id to that of the flow's event with the
+// same idempotency key, and returns the runs those events started (nil for a
+// filtered event), in order.
+func ResolveDuplicates(ctx context.Context, db DB, evs []*Event) ([]*uuid.UUID, error) {
+	flows, keys := make([]uuid.UUID, len(evs)), make([]string, len(evs))
+	for i, e := range evs {
+		if e.IdempotencyKey == nil {
+			return nil, fmt.Errorf("store: event %s has no idempotency key", e.ID)
+		}
+		flows[i], keys[i] = e.FlowID, *e.IdempotencyKey
+	}
+	rows, _ := db.Query(ctx, `SELECT k.n, e.id, r.id
+		FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS k(flow, key, n)
+		JOIN events e ON e.flow_id = k.flow AND e.idempotency_key = k.key
+		LEFT JOIN runs r ON r.event_id = e.id`, flows, keys)
+	runs := make([]*uuid.UUID, len(evs))
+	found := 0
+	var n int
+	var ev uuid.UUID
+	var run *uuid.UUID
+	_, err := pgx.ForEachRow(rows, []any{&n, &ev, &run}, func() error {
+		evs[n-1].ID, runs[n-1] = ev, run
+		found++
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: find duplicate events: %w", err)
+	}
+	if found != len(evs) {
+		return nil, fmt.Errorf("store: find duplicate events: %d of %d found", found, len(evs))
+	}
+	return runs, nil
 }
 
 // RunIDForEvent returns the run an event started, if any.
@@ -110,8 +181,7 @@ func RunIDForEvent(ctx context.Context, db DB, eventID uuid.UUID) (*uuid.UUID, e
 
 // GetEvent returns an event (unscoped: reached from a scoped run).
 func GetEvent(ctx context.Context, db DB, id uuid.UUID) (Event, error) {
-	rows, _ := db.Query(ctx, `SELECT id, workspace_id, flow_id, idempotency_key, source, content_type, headers, payload, received_at
-		FROM events WHERE id = $1`, id)
+	rows, _ := db.Query(ctx, `SELECT `+eventColumns+` FROM events WHERE id = $1`, id)
 	e, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Event])
 	if err != nil {
 		return Event{}, fmt.Errorf("store: event %s: %w", id, notFound(err))
@@ -119,34 +189,85 @@ func GetEvent(ctx context.Context, db DB, id uuid.UUID) (Event, error) {
 	return e, nil
 }
 
+const eventColumns = `id, workspace_id, flow_id, idempotency_key, source, content_type, headers, payload, received_at`
+
 // InsertRun stores a run and all of its steps.
 func InsertRun(ctx context.Context, db DB, r *Run, steps []RunStep) error {
-	if r.ID == uuid.Nil {
-		r.ID = NewID()
-	}
-	err := db.QueryRow(ctx, `INSERT INTO runs (id, workspace_id, flow_id, flow_version, event_id, status, is_test, replay_of, started_at, finished_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING created_at`,
-		r.ID, r.WorkspaceID, r.FlowID, r.FlowVersion, r.EventID, r.Status, r.IsTest, r.ReplayOf, r.StartedAt, r.FinishedAt).Scan(&r.CreatedAt)
-	if err != nil {
-		return fmt.Errorf("store: insert run: %w", err)
-	}
-	rows := make([][]any, len(steps))
-	for i, s := range steps {
-		finished := s.FinishedAt
-		if finished == nil && (s.Status == "skipped" || s.Status == "failed") {
-			finished = &r.CreatedAt
-		}
-		rows[i] = []any{r.ID, s.StepID, r.WorkspaceID, s.Action, s.Status, s.Position, finished, s.JobID, s.Error}
-	}
-	_, err = db.CopyFrom(ctx, pgx.Identifier{"run_steps"},
-		[]string{"run_id", "step_id", "workspace_id", "action", "status", "position", "finished_at", "job_id", "error"}, pgx.CopyFromRows(rows))
-	if err != nil {
-		return fmt.Errorf("store: insert run steps: %w", err)
-	}
-	return nil
+	return InsertRuns(ctx, db, []*Run{r}, [][]RunStep{steps})
 }
 
-const runColumns = `id, workspace_id, flow_id, flow_version, event_id, status, is_test, replay_of, created_at, started_at, finished_at`
+// InsertRuns stores runs and their steps (steps[i] are runs[i]'s) in one
+// round trip. A run's created_at is the transaction's start.
+func InsertRuns(ctx context.Context, db DB, runs []*Run, steps [][]RunStep) error {
+	n := len(runs)
+	ids, wss, flows, events := make([]uuid.UUID, n), make([]uuid.UUID, n), make([]uuid.UUID, n), make([]uuid.UUID, n)
+	versions, statuses, tests, replays := make([]int32, n), make([]string, n), make([]bool, n), make([]*uuid.UUID, n)
+	defs := make([]*string, n)
+	var sRun, sWS []uuid.UUID
+	var sStep, sAction, sStatus []string
+	var sPos []int32
+	var sJob []*int64
+	var sErr, sOut []*string
+	for i, r := range runs {
+		if r.ID == uuid.Nil {
+			r.ID = NewID()
+		}
+		ids[i], wss[i], flows[i], events[i] = r.ID, r.WorkspaceID, r.FlowID, r.EventID
+		versions[i], statuses[i], tests[i], replays[i] = int32(r.FlowVersion), r.Status, r.IsTest, r.ReplayOf
+		if r.Definition != nil {
+			d := string(r.Definition)
+			defs[i] = &d
+		}
+		for _, s := range steps[i] {
+			sRun, sWS = append(sRun, r.ID), append(sWS, r.WorkspaceID)
+			sStep, sAction, sStatus = append(sStep, s.StepID), append(sAction, s.Action), append(sStatus, s.Status)
+			sPos, sJob, sErr = append(sPos, int32(s.Position)), append(sJob, s.JobID), append(sErr, s.Error)
+			var out *string
+			if s.Output != nil {
+				o := string(s.Output)
+				out = &o
+			}
+			sOut = append(sOut, out)
+		}
+	}
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO runs (id, workspace_id, flow_id, flow_version, event_id, status, is_test, replay_of, definition, finished_at)
+		SELECT u.id, u.ws, u.flow, u.version, u.event, u.status, u.test, u.replay, u.def,
+			CASE WHEN u.status IN ('succeeded', 'failed') THEN now() END
+		FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::uuid[], $6::text[], $7::bool[], $8::uuid[], $9::jsonb[])
+			AS u(id, ws, flow, version, event, status, test, replay, def)
+		RETURNING id, created_at, finished_at`,
+		ids, wss, flows, versions, events, statuses, tests, replays, defs)
+	b.Queue(`INSERT INTO run_steps (run_id, workspace_id, step_id, action, status, position, job_id, error, output, finished_at)
+		SELECT u.run, u.ws, u.step, u.action, u.status, u.pos, u.job, u.err, u.out,
+			CASE WHEN u.status IN ('skipped', 'failed', 'succeeded') THEN now() END
+		FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::text[], $9::jsonb[])
+			AS u(run, ws, step, action, status, pos, job, err, out)`,
+		sRun, sWS, sStep, sAction, sStatus, sPos, sJob, sErr, sOut)
+	br := db.SendBatch(ctx, b)
+	defer br.Close()
+	byID := make(map[uuid.UUID]*Run, n)
+	for _, r := range runs {
+		byID[r.ID] = r
+	}
+	rows, _ := br.Query()
+	var id uuid.UUID
+	var created time.Time
+	var finished *time.Time
+	_, err := pgx.ForEachRow(rows, []any{&id, &created, &finished}, func() error {
+		byID[id].CreatedAt, byID[id].FinishedAt = created, finished
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: insert runs: %w", err)
+	}
+	if _, err := br.Exec(); err != nil {
+		return fmt.Errorf("store: insert run steps: %w", err)
+	}
+	return br.Close()
+}
+
+const runColumns = `id, workspace_id, flow_id, flow_version, event_id, status, is_test, replay_of, definition, created_at, started_at, finished_at`
 
 // GetRun returns a workspace's run.
 func GetRun(ctx context.Context, db DB, workspaceID, id uuid.UUID) (Run, error) {
@@ -173,14 +294,20 @@ func LockRun(ctx context.Context, tx DB, id uuid.UUID) (Run, error) {
 // SetRunStatus sets a run's status; started_at is set on the first start and
 // finished_at when the status is final (cleared otherwise).
 func SetRunStatus(ctx context.Context, db DB, id uuid.UUID, status string) error {
-	_, err := db.Exec(ctx, `UPDATE runs SET status = $2,
-		started_at = CASE WHEN $2 = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
-		finished_at = CASE WHEN $2 IN ('succeeded', 'failed', 'cancelled') THEN now() ELSE NULL END
-		WHERE id = $1`, id, status)
-	if err != nil {
+	b := &pgx.Batch{}
+	QueueSetRunStatus(b, id, status)
+	if err := db.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("store: set run status: %w", err)
 	}
 	return nil
+}
+
+// QueueSetRunStatus adds SetRunStatus's update to a batch.
+func QueueSetRunStatus(b *pgx.Batch, id uuid.UUID, status string) {
+	b.Queue(`UPDATE runs SET status = $2,
+		started_at = CASE WHEN $2 = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
+		finished_at = CASE WHEN $2 IN ('succeeded', 'failed', 'cancelled') THEN now() ELSE NULL END
+		WHERE id = $1`, id, status)
 }
 
 const stepColumns = `run_id, step_id, action, status, attempts, input, output, error, job_id, position, started_at, finished_at, duration_ms`
@@ -205,67 +332,95 @@ func GetRunStep(ctx context.Context, db DB, runID uuid.UUID, stepID string) (Run
 	return s, nil
 }
 
-// QueueStep marks a step queued for a job, clearing a previous error.
-func QueueStep(ctx context.Context, db DB, runID uuid.UUID, stepID string, jobID int64) error {
-	_, err := db.Exec(ctx, `UPDATE run_steps SET status = 'queued', job_id = $3, error = NULL, finished_at = NULL
-		WHERE run_id = $1 AND step_id = $2`, runID, stepID, jobID)
-	if err != nil {
-		return fmt.Errorf("store: queue step: %w", err)
-	}
-	return nil
+// StepStart is what a step job reads as it starts an attempt.
+type StepStart struct {
+	Run   Run
+	Steps []RunStep
+	Event Event
+	// Attempt is the attempt now starting; 0 when the step is not runnable
+	// (finished, or its run cancelled) and nothing was changed.
+	Attempt int
 }
 
-// SkipSteps marks steps skipped.
-func SkipSteps(ctx context.Context, db DB, runID uuid.UUID, stepIDs []string) error {
-	if len(stepIDs) == 0 {
-		return nil
-	}
-	_, err := db.Exec(ctx, `UPDATE run_steps SET status = 'skipped', finished_at = now() WHERE run_id = $1 AND step_id = ANY($2)`, runID, stepIDs)
-	if err != nil {
-		return fmt.Errorf("store: skip steps: %w", err)
-	}
-	return nil
-}
-
-// StartStep marks a step running for a new attempt (and its run running, if
-// it was queued) in one statement, and returns the attempt number.
-func StartStep(ctx context.Context, db DB, runID uuid.UUID, stepID string, input json.RawMessage) (int, error) {
-	var attempt int
-	err := db.QueryRow(ctx, `WITH s AS (
-			UPDATE run_steps SET status = 'running', attempts = attempts + 1,
-				started_at = coalesce(started_at, now()), input = coalesce($3, input)
-			WHERE run_id = $1 AND step_id = $2 RETURNING attempts
+// BeginStep marks a queued (or crashed running) step running for a new
+// attempt, and its run running if it was queued, then reads the run, its steps
+// and its event: one round trip, one implicit transaction. A run that no
+// longer exists answers ErrNotFound.
+func BeginStep(ctx context.Context, db DB, runID uuid.UUID, stepID string) (StepStart, error) {
+	b := &pgx.Batch{}
+	b.Queue(`WITH s AS (
+			UPDATE run_steps s SET status = 'running', attempts = s.attempts + 1, started_at = coalesce(s.started_at, now())
+			FROM runs r
+			WHERE s.run_id = $1 AND s.step_id = $2 AND s.status IN ('queued', 'running')
+				AND r.id = s.run_id AND r.status <> 'cancelled'
+			RETURNING s.attempts
 		), r AS (
 			UPDATE runs SET status = 'running', started_at = coalesce(started_at, now())
-			WHERE id = $1 AND status = 'queued'
+			WHERE id = $1 AND status = 'queued' AND EXISTS (SELECT FROM s)
 		)
-		SELECT attempts FROM s`, runID, stepID, input).Scan(&attempt)
-	if err != nil {
-		return 0, fmt.Errorf("store: start step: %w", notFound(err))
+		SELECT coalesce((SELECT attempts FROM s), 0)`, runID, stepID)
+	b.Queue(`SELECT `+runColumns+` FROM runs WHERE id = $1`, runID)
+	b.Queue(`SELECT `+stepColumns+` FROM run_steps WHERE run_id = $1 ORDER BY position`, runID)
+	b.Queue(`SELECT `+eventColumns+` FROM events WHERE id = (SELECT event_id FROM runs WHERE id = $1)`, runID)
+	br := db.SendBatch(ctx, b)
+	defer br.Close()
+	var st StepStart
+	if err := br.QueryRow().Scan(&st.Attempt); err != nil {
+		return StepStart{}, fmt.Errorf("store: begin step: %w", err)
 	}
-	return attempt, nil
+	rows, _ := br.Query()
+	run, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Run])
+	if err != nil {
+		return StepStart{}, fmt.Errorf("store: run %s: %w", runID, notFound(err))
+	}
+	rows, _ = br.Query()
+	steps, err := pgx.CollectRows(rows, pgx.RowToStructByName[RunStep])
+	if err != nil {
+		return StepStart{}, fmt.Errorf("store: run steps: %w", err)
+	}
+	rows, _ = br.Query()
+	ev, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Event])
+	if err != nil {
+		return StepStart{}, fmt.Errorf("store: event of run %s: %w", runID, notFound(err))
+	}
+	st.Run, st.Steps, st.Event = run, steps, ev
+	return st, br.Close()
 }
 
-// FinishStep records a step's final or interim state after an attempt.
-func FinishStep(ctx context.Context, db DB, runID uuid.UUID, stepID, status string, input, output json.RawMessage, errMsg *string, durationMS int) error {
-	_, err := db.Exec(ctx, `UPDATE run_steps SET status = $3, input = coalesce($4, input), output = $5, error = $6,
-		duration_ms = $7, finished_at = CASE WHEN $3 IN ('succeeded', 'failed', 'skipped', 'cancelled') THEN now() ELSE NULL END
-		WHERE run_id = $1 AND step_id = $2`, runID, stepID, status, input, output, errMsg, durationMS)
+// RecordAttempt locks the run and, unless it was cancelled, appends the
+// attempt and sets the step's state (input, output and error with it); it
+// returns the run and its steps as they now are: one round trip, inside tx.
+// Every change to a run's steps holds this lock (see LockRun).
+func RecordAttempt(ctx context.Context, tx pgx.Tx, a StepAttempt, status string, input, output json.RawMessage) (Run, []RunStep, error) {
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+runColumns+` FROM runs WHERE id = $1 FOR UPDATE`, a.RunID)
+	b.Queue(`INSERT INTO step_attempts (run_id, step_id, workspace_id, attempt, status, error, started_at, finished_at, duration_ms)
+		SELECT $1, $2, r.workspace_id, $3, $4, $5, $6, $7, $8 FROM runs r WHERE r.id = $1 AND r.status <> 'cancelled'`,
+		a.RunID, a.StepID, a.Attempt, a.Status, a.Error, a.StartedAt, a.FinishedAt, a.DurationMS)
+	b.Queue(`UPDATE run_steps SET status = $3, input = coalesce($4, input), output = $5, error = $6, duration_ms = $7,
+			finished_at = CASE WHEN $3 IN ('succeeded', 'failed', 'skipped', 'cancelled') THEN now() ELSE NULL END
+		WHERE run_id = $1 AND step_id = $2 AND EXISTS (SELECT FROM runs WHERE id = $1 AND status <> 'cancelled')`,
+		a.RunID, a.StepID, status, input, output, a.Error, a.DurationMS)
+	b.Queue(`SELECT `+stepColumns+` FROM run_steps WHERE run_id = $1 ORDER BY position`, a.RunID)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	rows, _ := br.Query()
+	run, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Run])
 	if err != nil {
-		return fmt.Errorf("store: finish step: %w", err)
+		return Run{}, nil, fmt.Errorf("store: lock run %s: %w", a.RunID, notFound(err))
 	}
-	return nil
-}
-
-// InsertAttempt appends one attempt to a step's history.
-func InsertAttempt(ctx context.Context, db DB, workspaceID uuid.UUID, a StepAttempt) error {
-	_, err := db.Exec(ctx, `INSERT INTO step_attempts (run_id, step_id, workspace_id, attempt, status, error, started_at, finished_at, duration_ms)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		a.RunID, a.StepID, workspaceID, a.Attempt, a.Status, a.Error, a.StartedAt, a.FinishedAt, a.DurationMS)
+	if _, err := br.Exec(); err != nil {
+		return Run{}, nil, fmt.Errorf("store: insert attempt: %w", err)
+	}
+	if _, err := br.Exec(); err != nil {
+		return Run{}, nil, fmt.Errorf("store: record step: %w", err)
+	}
+	rows, _ = br.Query()
+	steps, err := pgx.CollectRows(rows, pgx.RowToStructByName[RunStep])
 	if err != nil {
-		return fmt.Errorf("store: insert attempt: %w", err)
+		return Run{}, nil, fmt.Errorf("store: run steps: %w", err)
 	}
-	return nil
+	return run, steps, br.Close()
 }
 
 // RunAttempts lists every attempt of a run's steps.
@@ -337,14 +492,4 @@ func FailedRunIDs(ctx context.Context, db DB, workspaceID, flowID uuid.UUID, lim
 		return nil, fmt.Errorf("store: failed runs: %w", err)
 	}
 	return ids, nil
-}
-
-// GetRunByID returns a run by id alone: for jobs, which carry only ids.
-func GetRunByID(ctx context.Context, db DB, id uuid.UUID) (Run, error) {
-	rows, _ := db.Query(ctx, `SELECT `+runColumns+` FROM runs WHERE id = $1`, id)
-	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Run])
-	if err != nil {
-		return Run{}, fmt.Errorf("store: run %s: %w", id, notFound(err))
-	}
-	return r, nil
 }

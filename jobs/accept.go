@@ -1,0 +1,321 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/switchboard/switchboard/flows"
+	"github.com/switchboard/switchboard/store"
+)
+
+// Incoming is an event to accept for a flow.
+type Incoming struct {
+	Flow        store.Flow
+	Source      string // webhook, manual, replay, test
+	ContentType string
+	Headers     map[string]any
+	Payload     any
+	// IdempotencyKey from the request (Idempotency-Key header); empty: the
+	// trigger's idempotency_key expression decides, if any.
+	IdempotencyKey string
+	// SkipFilter runs the flow whatever the trigger's `if` says (manual runs, replays).
+	SkipFilter bool
+	IsTest     bool
+	ReplayOf   *uuid.UUID
+}
+
+// Accepted tells what became of an incoming event.
+type Accepted struct {
+	EventID   uuid.UUID
+	RunID     *uuid.UUID
+	Filtered  bool
+	Duplicate bool
+}
+
+// TriggerError is a trigger expression that failed on an incoming event (a
+// filter that is not a bool, say): the event is refused with this message.
+type TriggerError struct{ Err error }
+
+func (e *TriggerError) Error() string { return e.Err.Error() }
+func (e *TriggerError) Unwrap() error { return e.Err }
+
+// pending is an event waiting for its group commit.
+type pending struct {
+	id       uuid.UUID // the event's own id (a duplicate's ev.ID becomes the first event's)
+	ev       store.Event
+	filtered bool
+	plan     runPlan // unless filtered
+	acc      Accepted
+	err      error
+	done     chan struct{}
+}
+
+// runPlan is a run about to be inserted: its steps with their initial states,
+// and the steps whose jobs go in with it.
+type runPlan struct {
+	run   store.Run
+	steps []store.RunStep
+	queue []string
+	def   *flows.Definition
+}
+
+// Accept stores an event and starts its run: the event, the run, its steps and
+// the jobs of the first steps are committed in one transaction before Accept
+// returns. A repeated idempotency key answers the first event and its run.
+//
+// Concurrent calls share transactions (group commit): while a few commits are
+// in flight, newly accepted events wait and go in together with the next one,
+// each answered only after the commit that holds it. An idle server commits an
+// event at once, alone.
+func (e *Engine) Accept(ctx context.Context, in Incoming) (Accepted, error) {
+	c, err := e.program(ctx, e.Pool, in.Flow.ID, in.Flow.CurrentVersion, in.Flow.Definition)
+	if err != nil {
+		return Accepted{}, err
+	}
+	vars := flows.Vars{Trigger: in.Payload, Headers: in.Headers}
+	p := &pending{done: make(chan struct{})}
+	if !in.SkipFilter {
+		ok, err := c.prog.TriggerIf(vars)
+		if err != nil {
+			return Accepted{}, &TriggerError{err}
+		}
+		p.filtered = !ok
+	}
+	var key *string
+	if in.IdempotencyKey != "" {
+		key = &in.IdempotencyKey
+	} else if k, ok, err := c.prog.IdempotencyKey(vars); err != nil {
+		return Accepted{}, &TriggerError{err}
+	} else if ok {
+		key = &k
+	}
+	payload, err := json.Marshal(in.Payload)
+	if err != nil {
+		return Accepted{}, fmt.Errorf("engine: encode payload: %w", err)
+	}
+	if hasNUL(payload) {
+		return Accepted{}, ErrNULPayload
+	}
+	headers, err := json.Marshal(in.Headers)
+	if err != nil {
+		return Accepted{}, fmt.Errorf("engine: encode headers: %w", err)
+	}
+	p.ev = store.Event{ID: store.NewID(), WorkspaceID: in.Flow.WorkspaceID, FlowID: in.Flow.ID, IdempotencyKey: key,
+		Source: in.Source, ContentType: in.ContentType, Headers: headers, Payload: payload}
+	p.id = p.ev.ID
+	if !p.filtered {
+		run := store.Run{ID: store.NewID(), WorkspaceID: in.Flow.WorkspaceID, FlowID: in.Flow.ID, FlowVersion: in.Flow.CurrentVersion,
+			EventID: p.ev.ID, IsTest: in.IsTest, ReplayOf: in.ReplayOf}
+		if p.plan, err = e.planRun(run, c, vars); err != nil {
+			return Accepted{}, err
+		}
+	}
+	e.accepts.submit(e, p)
+	if p.err != nil {
+		return Accepted{}, p.err
+	}
+	if !p.acc.Duplicate {
+		e.Metrics.IncEvents()
+	}
+	return p.acc, nil
+}
+
+// planRun decides a new run's steps: those ready right after the trigger are
+// queued, those whose `if` is false skipped, those whose `if` failed failed
+// (with the error shown on the run page).
+func (e *Engine) planRun(run store.Run, c *compiled, vars flows.Vars) (runPlan, error) {
+	vars.Steps = map[string]any{}
+	vars.Run = map[string]any{"id": run.ID.String(), "flow_id": run.FlowID.String()}
+	status := make(map[string]flows.Status, len(c.def.Steps))
+	condErrs := map[string]error{}
+	toRun, toSkip, err := flows.Advance(c.def, status, e.cond(c, vars, condErrs))
+	if err != nil {
+		return runPlan{}, err
+	}
+	p := runPlan{run: run, def: c.def}
+	for _, s := range c.def.Steps {
+		status[s.ID] = flows.StatusPending
+	}
+	for _, id := range toSkip {
+		status[id] = flows.StatusSkipped
+	}
+	for _, id := range toRun {
+		if condErrs[id] != nil {
+			status[id] = flows.StatusFailed
+			continue
+		}
+		status[id] = flows.StatusQueued
+		p.queue = append(p.queue, id)
+	}
+	p.steps = make([]store.RunStep, len(c.def.Steps))
+	for i, s := range c.def.Steps {
+		p.steps[i] = store.RunStep{StepID: s.ID, Action: s.Action, Status: string(status[s.ID]), Position: i}
+		if err := condErrs[s.ID]; err != nil {
+			msg := err.Error()
+			p.steps[i].Error = &msg
+		}
+	}
+	p.run.Status = "queued"
+	if done, ok := flows.RunFinished(c.def, status); done {
+		p.run.Status = map[bool]string{true: "succeeded", false: "failed"}[ok]
+	}
+	return p, nil
+}
+
+// acceptQueue gathers events for group commits.
+type acceptQueue struct {
+	mu         sync.Mutex
+	waiting    []*pending
+	committers int
+}
+
+const (
+	// acceptCommitters is how many group commits may be in flight at once.
+	acceptCommitters = 4
+	// acceptBatchMax bounds the events in one transaction.
+	acceptBatchMax = 128
+	// acceptTimeout bounds one group commit.
+	acceptTimeout = 30 * time.Second
+)
+
+// submit queues p and returns once its commit is done.
+func (q *acceptQueue) submit(e *Engine, p *pending) {
+	q.mu.Lock()
+	q.waiting = append(q.waiting, p)
+	start := q.committers < acceptCommitters
+	if start {
+		q.committers++
+	}
+	q.mu.Unlock()
+	if start {
+		go q.commitLoop(e)
+	}
+	<-p.done
+}
+
+// commitLoop commits waiting events batch by batch until none is left.
+func (q *acceptQueue) commitLoop(e *Engine) {
+	for {
+		q.mu.Lock()
+		n := min(len(q.waiting), acceptBatchMax)
+		if n == 0 {
+			q.committers--
+			q.mu.Unlock()
+			return
+		}
+		batch := make([]*pending, n)
+		copy(batch, q.waiting)
+		q.waiting = q.waiting[n:]
+		if len(q.waiting) == 0 {
+			q.waiting = nil // let the backing array go
+		}
+		q.mu.Unlock()
+		e.commitAccepts(batch)
+	}
+}
+
+// commitAccepts commits a batch in one transaction. Should that fail, each
+// event is tried in a transaction of its own, so that one bad event (its flow
+// deleted meanwhile, say) cannot fail the others.
+func (e *Engine) commitAccepts(batch []*pending) {
+	ctx, cancel := context.WithTimeout(context.Background(), acceptTimeout)
+	defer cancel()
+	err := pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error { return e.acceptTx(ctx, tx, batch) })
+	if err != nil && len(batch) > 1 {
+		e.Logger.Warn("group commit failed; committing its events one by one", "events", len(batch), "err", err)
+		for _, p := range batch {
+			p.err = pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error { return e.acceptTx(ctx, tx, []*pending{p}) })
+			close(p.done)
+		}
+		return
+	}
+	for _, p := range batch {
+		p.err = err
+		close(p.done)
+	}
+}
+
+// acceptTx inserts a batch's events, their runs with their steps, and the
+// first steps' jobs; events whose idempotency key was seen before answer the
+// first event and its run instead.
+func (e *Engine) acceptTx(ctx context.Context, tx pgx.Tx, batch []*pending) error {
+	evs := make([]*store.Event, len(batch))
+	for i, p := range batch { // from scratch: a failed batch is retried event by event
+		p.ev.ID = p.id
+		p.acc = Accepted{EventID: p.id}
+		evs[i] = &p.ev
+	}
+	dup, err := store.InsertEvents(ctx, tx, evs)
+	if err != nil {
+		return err
+	}
+	type ref struct {
+		p    *pending
+		step int
+	}
+	var params []river.InsertManyParams
+	var refs []ref
+	var runs []*store.Run
+	var steps [][]store.RunStep
+	var dups []*pending
+	for i, p := range batch {
+		switch {
+		case dup[i]:
+			dups = append(dups, p)
+			continue
+		case p.filtered:
+			p.acc.Filtered = true
+			continue
+		}
+		for _, id := range p.plan.queue {
+			s, _ := p.plan.def.Step(id)
+			args := newStepArgs(p.plan.run.ID, s, 0)
+			params = append(params, river.InsertManyParams{Args: args, InsertOpts: args.insertOpts()})
+			for k := range p.plan.steps {
+				if p.plan.steps[k].StepID == id {
+					refs = append(refs, ref{p, k})
+				}
+			}
+		}
+		runs = append(runs, &p.plan.run)
+		steps = append(steps, p.plan.steps)
+		p.acc.RunID = &p.plan.run.ID
+	}
+	if len(params) > 0 {
+		res, err := e.client.InsertManyTx(ctx, tx, params)
+		if err != nil {
+			return fmt.Errorf("engine: insert step jobs: %w", err)
+		}
+		for k, r := range res {
+			id := r.Job.ID
+			refs[k].p.plan.steps[refs[k].step].JobID = &id
+		}
+	}
+	if len(runs) > 0 {
+		if err := store.InsertRuns(ctx, tx, runs, steps); err != nil {
+			return err
+		}
+	}
+	if len(dups) == 0 {
+		return nil
+	}
+	devs := make([]*store.Event, len(dups))
+	for i, p := range dups {
+		devs[i] = &p.ev
+	}
+	runIDs, err := store.ResolveDuplicates(ctx, tx, devs)
+	if err != nil {
+		return err
+	}
+	for i, p := range dups {
+		p.acc = Accepted{EventID: p.ev.ID, RunID: runIDs[i], Filtered: runIDs[i] == nil, Duplicate: true}
+	}
+	return nil
+}
