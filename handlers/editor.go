@@ -373,6 +373,7 @@ func (a *app) triggerPanel(ctx context.Context, c *fiber.Ctx, st *editorState, d
 	}
 	if p.Type == flows.TriggerWebhook {
 		p.WebhookURL = a.webhookURL(st.flow.Flow)
+		p.Listen = a.listenView(st, p.CanEdit)
 	}
 	if st.flow.Sample.Trigger != nil {
 		p.Sample = editorPrettyJSON(st.flow.Sample.Trigger)
@@ -517,7 +518,7 @@ func (a *app) stepPanel(st *editorState, i int, s flows.Step, dp draftProblems, 
 // outputs their action declares).
 func stepPaths(st *editorState, stepID string, cat *connectors.Catalog) editor.DataPaths {
 	d := editor.DataPaths{Groups: []editor.PathGroup{triggerPaths(st.flow.Sample.Trigger)}}
-	for _, u := range stepsUpstream(st.def, stepID) {
+	for _, u := range flows.Upstream(st.def, stepID) {
 		g := editor.PathGroup{Title: "steps." + u}
 		if out, ok := st.flow.Sample.Steps[u]; ok {
 			g.Paths = flows.Paths(out, "steps."+u)

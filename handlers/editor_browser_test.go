@@ -69,6 +69,44 @@ func TestEditorBuildsSignupFanOut(t *testing.T) {
 	var webhookURL string
 	editorDo(t, ctx, "read the webhook URL", chromedp.Value(`[data-testid="webhook-url"]`, &webhookURL, chromedp.ByQuery))
 	require.Contains(t, webhookURL, "/hooks/")
+	u, err := url.Parse(webhookURL)
+	require.NoError(t, err)
+	hookURL := b.url + u.Path
+
+	// "Listen for a test event": the next request to the webhook URL (of the
+	// flow, still off) becomes the sample, shown without a reload.
+	editorDo(t, ctx, "listen for a test event",
+		chromedp.Click(`[data-testid="listen-start"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="listen"][data-state="waiting"]`, chromedp.ByQuery),
+		chromedp.Evaluate(`window.__editorPage = true`, nil),
+	)
+	var listenURL, curl string
+	editorDo(t, ctx, "read the waiting panel",
+		chromedp.Text(`[data-testid="listen-url"]`, &listenURL, chromedp.ByQuery),
+		chromedp.Value(`[data-testid="listen-curl"]`, &curl, chromedp.ByQuery),
+		chromedp.ScrollIntoView(`[data-testid="listen"]`, chromedp.ByQuery),
+	)
+	require.Equal(t, webhookURL, listenURL)
+	require.Contains(t, curl, "curl -X POST '"+webhookURL+"'")
+	screenshot(t, ctx, "editor-listen")
+	captured := strings.Replace(sample, `"type": "signup"`, `"type": "signup", "via": "<listen>"`, 1)
+	resp, err := http.Post(hookURL, "application/json", strings.NewReader(captured))
+	require.NoError(t, err)
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", raw)
+	var shown, notice string
+	var samePage bool
+	editorDo(t, ctx, "see the captured event",
+		chromedp.WaitVisible(`[data-testid="listen"][data-state="idle"]`, chromedp.ByQuery),
+		chromedp.Text(`[data-testid="notice"]`, &notice, chromedp.ByQuery),
+		chromedp.Value(`#f-sample`, &shown, chromedp.ByQuery),
+		chromedp.Evaluate(`window.__editorPage === true`, &samePage),
+	)
+	require.True(t, samePage, "the sample arrived without a reload")
+	require.Contains(t, notice, "Captured a test event")
+	require.Contains(t, shown, `"via": "\u003clisten\u003e"`)
+	require.Contains(t, shown, `"email": "ada@example.com"`)
 
 	// Slack first, right after the trigger.
 	editorAddStep(t, ctx, `[data-testid="add-after"][data-target="$trigger"]`, "slack", "slack.post_message", "slack")
@@ -94,21 +132,29 @@ func TestEditorBuildsSignupFanOut(t *testing.T) {
 	require.Equal(t, "New signup: {{ trigger.user.email }}", text)
 	editorSaveStep(t, ctx)
 
-	// "Test step" really calls the (fake) Slack with the sample data.
+	// "Test step" really calls the (fake) Slack with the sample data, as a
+	// test run through the job queue; the panel polls until it is done.
 	editorDo(t, ctx, "test the Slack step",
 		chromedp.Click(`[data-testid="test-step"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid="test-result"]`, chromedp.ByQuery),
+		chromedp.Evaluate(`window.__editorPage = true`, nil),
+		chromedp.WaitVisible(`[data-testid="test-result"][data-state="succeeded"], [data-testid="test-result"][data-state="failed"]`, chromedp.ByQuery),
 	)
 	var status, output string
 	editorDo(t, ctx, "read the test result",
 		chromedp.Text(`[data-testid="test-status"]`, &status, chromedp.ByQuery),
 		chromedp.Text(`[data-testid="test-output"]`, &output, chromedp.ByQuery),
+		chromedp.Evaluate(`window.__editorPage === true`, &samePage),
 	)
 	screenshot(t, ctx, "editor-test-step")
 	require.Equal(t, "Test succeeded", status)
 	require.Contains(t, output, `"ts"`)
+	require.True(t, samePage, "the result arrived without a reload")
 	require.Len(t, slack.Messages(), 1)
 	require.Equal(t, "New signup: ada@example.com", slack.Messages()[0].Text)
+	var testRuns int
+	require.NoError(t, b.pool.QueryRow(context.Background(), `SELECT count(*) FROM runs WHERE is_test AND status = 'succeeded'`).Scan(&testRuns))
+	require.Equal(t, 1, testRuns, "the test was a test run")
 
 	// Mailchimp in parallel: the trigger's "+" for another branch.
 	editorAddStep(t, ctx, `[data-testid="add-after"][data-target="$trigger"]`, "mailchimp", "mailchimp.upsert_member", "mailchimp")
@@ -163,7 +209,6 @@ func TestEditorBuildsSignupFanOut(t *testing.T) {
 		chromedp.Click(`[data-testid="publish"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid="notice"], [data-testid="publish-problems"]`, chromedp.ByQuery),
 	)
-	var notice string
 	editorDo(t, ctx, "read the notice", chromedp.Text(`#flow-editor > .alert`, &notice, chromedp.ByQuery))
 	require.Contains(t, notice, "Published version 2 and enabled the flow")
 	var edges int
@@ -185,12 +230,9 @@ func TestEditorBuildsSignupFanOut(t *testing.T) {
 	}
 
 	// A webhook posted to the flow's URL runs every step.
-	u, err := url.Parse(webhookURL)
+	resp, err = http.Post(hookURL, "application/json", strings.NewReader(sample))
 	require.NoError(t, err)
-	token := strings.TrimPrefix(u.Path, "/hooks/")
-	resp, err := http.Post(b.url+"/hooks/"+token, "application/json", strings.NewReader(sample))
-	require.NoError(t, err)
-	raw, _ := io.ReadAll(resp.Body)
+	raw, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	require.Equal(t, http.StatusAccepted, resp.StatusCode, "%s", raw)
 	runID := editorJSONField(t, raw, "run_id")

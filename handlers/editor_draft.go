@@ -188,31 +188,6 @@ func uniqueStepID(def *flows.Definition, base string) string {
 	}
 }
 
-// upstream returns the ids of the steps the step transitively waits for,
-// in definition order. Unknown needs and cycles are tolerated.
-func stepsUpstream(def *flows.Definition, id string) []string {
-	needs := flows.ResolvedNeeds(def)
-	seen := map[string]bool{}
-	var walk func(string)
-	walk = func(s string) {
-		for _, n := range needs[s] {
-			if !seen[n] {
-				seen[n] = true
-				walk(n)
-			}
-		}
-	}
-	walk(id)
-	delete(seen, id)
-	var out []string
-	for _, s := range def.Steps {
-		if seen[s.ID] && !slices.Contains(out, s.ID) {
-			out = append(out, s.ID)
-		}
-	}
-	return out
-}
-
 // downstream returns the ids of the steps that transitively wait for id.
 func stepsDownstream(def *flows.Definition, id string) map[string]bool {
 	needs := flows.ResolvedNeeds(def)

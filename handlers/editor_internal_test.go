@@ -123,9 +123,9 @@ func TestUpstreamAndDownstream(t *testing.T) {
 		{"id":"b","action":"http.request","needs":[]},
 		{"id":"c","action":"http.request","needs":["a"]},
 		{"id":"d","action":"http.request","needs":["c","b"]}]}`)
-	require.Equal(t, []string{"a", "b", "c"}, stepsUpstream(def, "d"))
-	require.Equal(t, []string{"a"}, stepsUpstream(def, "c"))
-	require.Empty(t, stepsUpstream(def, "a"))
+	require.Equal(t, []string{"a", "b", "c"}, flows.Upstream(def, "d"))
+	require.Equal(t, []string{"a"}, flows.Upstream(def, "c"))
+	require.Empty(t, flows.Upstream(def, "a"))
 	require.Equal(t, map[string]bool{"c": true, "d": true}, stepsDownstream(def, "a"))
 	require.Empty(t, stepsDownstream(def, "d"))
 }

@@ -91,7 +91,7 @@ func (a *app) neverRunnable(ctx context.Context, ws uuid.UUID, st *editorState) 
 		return false, nil
 	}
 	var ran bool
-	err := a.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM runs WHERE workspace_id = $1 AND flow_id = $2)`, ws, st.flow.ID).Scan(&ran)
+	err := a.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM runs WHERE workspace_id = $1 AND flow_id = $2 AND NOT is_test)`, ws, st.flow.ID).Scan(&ran)
 	if err != nil {
 		return false, fmt.Errorf("editor: flow runs: %w", err)
 	}

@@ -23,13 +23,19 @@ func (a *app) editorRoutes(r fiber.Router) {
 	r.Get("/flows/:id/export", a.exportFlow)
 	r.Get("/flows/:id/versions", a.flowVersionsPage)
 
-	// Editing the draft (handlers/editor_step.go, editor_trigger.go).
+	// Editing the draft (handlers/editor_step.go, editor_trigger.go,
+	// editor_test_step.go).
 	r.Post("/flows/:id/trigger", requireEditor, a.saveTrigger)
 	r.Post("/flows/:id/sample/last-event", requireEditor, a.useLastEvent)
+	// Listening for a test event (handlers/editor_listen.go).
+	r.Post("/flows/:id/sample/listen", requireEditor, a.listenForEvent)
+	r.Post("/flows/:id/sample/listen/stop", requireEditor, a.stopListening)
+	r.Get("/flows/:id/sample/listen", a.listenStatus)
 	r.Post("/flows/:id/steps", requireEditor, a.addStep)
 	r.Post("/flows/:id/steps/:step", requireEditor, a.saveStep)
 	r.Post("/flows/:id/steps/:step/delete", requireEditor, a.deleteStepHandler)
 	r.Post("/flows/:id/steps/:step/test", requireEditor, a.testStepHandler)
+	r.Get("/flows/:id/steps/:step/test/:run", a.testStepResult)
 	r.Post("/flows/:id/steps/:step/add-connection", requireEditor, a.addConnectionFromStep)
 	r.Post("/flows/:id/validate", requireEditor, a.validateField)
 

@@ -26,9 +26,11 @@ type editorFlow struct {
 }
 
 // flowSample is what flows.sample holds: the sample event the data picker
-// offers as trigger.…, and the last test output of each step as steps.<id>.….
+// offers as trigger.… (with the request headers when it was captured from a
+// webhook request), and the last test output of each step as steps.<id>.….
 type flowSample struct {
 	Trigger any            `json:"trigger,omitempty"`
+	Headers map[string]any `json:"headers,omitempty"`
 	Steps   map[string]any `json:"steps,omitempty"`
 }
 
@@ -38,10 +40,9 @@ func loadEditorFlow(ctx context.Context, db store.DB, workspaceID, id uuid.UUID)
 	if err != nil {
 		return editorFlow{}, err
 	}
-	var draft, sample []byte
-	err = db.QueryRow(ctx, `SELECT draft, sample FROM flows WHERE workspace_id = $1 AND id = $2`, workspaceID, id).Scan(&draft, &sample)
+	draft, sample, err := store.FlowDraftAndSample(ctx, db, workspaceID, id)
 	if err != nil {
-		return editorFlow{}, fmt.Errorf("editor: load draft of flow %s: %w", id, err)
+		return editorFlow{}, err
 	}
 	ef := editorFlow{Flow: f, Draft: draft}
 	if len(sample) > 0 {
@@ -81,10 +82,7 @@ func saveSample(ctx context.Context, db store.DB, workspaceID, id uuid.UUID, s f
 	if err != nil {
 		return fmt.Errorf("editor: encode sample: %w", err)
 	}
-	if _, err := db.Exec(ctx, `UPDATE flows SET sample = $3 WHERE workspace_id = $1 AND id = $2`, workspaceID, id, raw); err != nil {
-		return fmt.Errorf("editor: save sample of flow %s: %w", id, err)
-	}
-	return nil
+	return store.SetFlowSample(ctx, db, workspaceID, id, raw)
 }
 
 // createEditorFlow creates a flow whose version 1 is def, with the draft set
@@ -166,12 +164,13 @@ func listVersions(ctx context.Context, db store.DB, workspaceID, flowID uuid.UUI
 }
 
 // lastEventPayload returns the payload of the flow's most recent event
-// (webhook, manual or test), or store.ErrNotFound.
+// (webhook, manual or replay: the events of test runs hold the sample
+// itself), or store.ErrNotFound.
 func lastEventPayload(ctx context.Context, db store.DB, workspaceID, flowID uuid.UUID) (json.RawMessage, time.Time, error) {
 	var payload []byte
 	var at time.Time
 	err := db.QueryRow(ctx, `SELECT coalesce(payload, 'null'::jsonb), received_at FROM events
-		WHERE workspace_id = $1 AND flow_id = $2 ORDER BY received_at DESC, id DESC LIMIT 1`, workspaceID, flowID).Scan(&payload, &at)
+		WHERE workspace_id = $1 AND flow_id = $2 AND source <> 'test' ORDER BY received_at DESC, id DESC LIMIT 1`, workspaceID, flowID).Scan(&payload, &at)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, time.Time{}, store.ErrNotFound
 	}

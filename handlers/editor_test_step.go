@@ -1,28 +1,31 @@
 package handlers
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 
-	"github.com/switchboard/switchboard/connectors"
 	"github.com/switchboard/switchboard/flows"
+	"github.com/switchboard/switchboard/jobs"
 	"github.com/switchboard/switchboard/store"
 	"github.com/switchboard/switchboard/web/editor"
+	webruns "github.com/switchboard/switchboard/web/runs"
 )
 
+// "Test step" runs one step of the draft on the sample data (the sample
+// event and the earlier steps' last test outputs) through the real job path:
+// the engine queues it as a test run (runs.is_test, one attempt), a worker
+// executes it like any step, and the panel polls until it has finished.
+
+// testStallAfter is how long a queued test waits before the panel asks
+// whether a worker is running.
+const testStallAfter = 15 * time.Second
+
 // testStepHandler is POST /flows/:id/steps/:step/test: save the step's form,
-// then run that one step's action synchronously on the sample data (the
-// sample event and the earlier steps' last test outputs). This is a test,
-// not a run: nothing is recorded in the run history, but the service is
-// really called. The output becomes the step's sample for the data picker.
+// then start its test run and show it as pending.
 func (a *app) testStepHandler(c *fiber.Ctx) error {
 	st, i, err := a.loadEditorStep(c)
 	if err != nil {
@@ -33,180 +36,164 @@ func (a *app) testStepHandler(c *fiber.Ctx) error {
 		return a.renderEditor(c, st, o)
 	}
 	ctx := c.UserContext()
+	ws := member(c).WorkspaceID
 	if err := a.saveWorking(ctx, c, st); err != nil {
 		return err
 	}
 	id := st.def.Steps[i].ID
-	res, output := a.testStep(ctx, member(c).WorkspaceID, st, id)
-	if output != nil {
-		st.flow.Sample.Steps[id] = output
-	}
-	if output != nil || id != stepParamValue(c) {
-		if err := saveSample(ctx, a.Pool, member(c).WorkspaceID, st.flow.ID, st.flow.Sample); err != nil {
+	if id != stepParamValue(c) { // renamed: its sample output moved with it
+		if err := saveSample(ctx, a.Pool, ws, st.flow.ID, st.flow.Sample); err != nil {
 			return err
+		}
+	}
+	res := &editor.TestResult{Service: a.serviceName(st.def.Steps[i].Action)}
+	if a.Engine == nil {
+		res.Error = "This server runs no job engine, so steps cannot be tested here."
+	} else {
+		runID, err := a.Engine.StartTestStep(ctx, jobs.TestStep{
+			Flow: st.flow.Flow, Definition: st.def, StepID: id,
+			Trigger: st.flow.Sample.Trigger, Headers: st.flow.Sample.Headers, Outputs: st.flow.Sample.Steps,
+		})
+		var te *jobs.TestStepError
+		switch {
+		case errors.As(err, &te):
+			res.Error = te.Error()
+		case err != nil:
+			return err
+		default:
+			res.Pending = true
+			res.PollURL = editor.TestResultURL(st.flowID(), id, runID.String())
+			res.RunURL = webruns.RunURL(runID.String())
 		}
 	}
 	c.Set("HX-Push-Url", editor.FlowURL(st.flowID(), id))
 	return a.renderEditor(c, st, viewOpts{selected: id, saved: true, test: res})
 }
 
-// testStep renders the step's input from the sample data and executes its
-// action once. The output is nil unless the action succeeded.
-func (a *app) testStep(ctx context.Context, ws uuid.UUID, st *editorState, stepID string) (*editor.TestResult, any) {
-	s, _ := st.def.Step(stepID)
-	res := &editor.TestResult{}
-	fail := func(format string, args ...any) (*editor.TestResult, any) {
-		res.Error = fmt.Sprintf(format, args...)
-		return res, nil
+// testStepResult is GET /flows/:id/steps/:step/test/:run, what a pending
+// test result polls: 204 while the step has not finished, then the result
+// with the rendered input and the output or error the run recorded. A
+// successful output becomes the step's sample output.
+func (a *app) testStepResult(c *fiber.Ctx) error {
+	fid, err := flowID(c)
+	if err != nil {
+		return err
 	}
-	if a.Catalog == nil {
-		return fail("This server has no connector catalog.")
+	runID, err := pathUUID(c, "run", "Test run")
+	if err != nil {
+		return err
 	}
-	act, ok := a.Catalog.Action(s.Action)
-	if !ok {
-		return fail("The catalog has no action %s.", s.Action)
+	if c.Get("HX-Request") != "true" {
+		return c.Redirect(webruns.RunURL(runID.String()), fiber.StatusSeeOther)
 	}
-	connector, _, _ := strings.Cut(s.Action, ".")
-	res.Service = connector
-	if conn, ok := a.Catalog.Connector(connector); ok {
-		res.Service = conn.Name()
+	ctx := c.UserContext()
+	m := member(c)
+	stepID := stepParamValue(c)
+	run, err := store.GetRun(ctx, a.Pool, m.WorkspaceID, runID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (run.FlowID != fid || !run.IsTest)) {
+		return notFound("Test run")
+	}
+	if err != nil {
+		return err
+	}
+	rs, err := store.GetRunStep(ctx, a.Pool, runID, stepID)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("Test run")
+	}
+	if err != nil {
+		return err
+	}
+	res := &editor.TestResult{Service: a.serviceName(rs.Action), RunURL: webruns.RunURL(runID.String())}
+	if !flows.Status(rs.Status).IsFinished() {
+		if rs.Status == string(flows.StatusQueued) && time.Since(run.CreatedAt) > testStallAfter && c.Query("stalled") == "" {
+			res.Pending, res.Stalled = true, true
+			res.PollURL = editor.TestResultURL(fid.String(), stepID, runID.String()) + "?stalled=1"
+			return render(c, editor.TestOutcome(res))
+		}
+		return c.SendStatus(fiber.StatusNoContent)
 	}
 
-	// Compile only this step, with the steps it reads as bare stand-ins: a
-	// problem elsewhere in the draft does not stop the test.
-	ups := stepsUpstream(st.def, stepID)
-	needs := flows.ResolvedNeeds(st.def)
-	mini := &flows.Definition{Trigger: flows.Trigger{Type: flows.TriggerWebhook}}
-	inUps := map[string]bool{}
-	for _, u := range ups {
-		inUps[u] = true
+	res.OK = rs.Status == string(flows.StatusSucceeded)
+	res.Input = webruns.PrettyJSON(rs.Input)
+	if res.OK {
+		res.Output = webruns.PrettyJSON(rs.Output)
+	} else if rs.Error != nil {
+		res.Error = *rs.Error
+	} else {
+		res.Error = "The step was " + rs.Status + "."
 	}
-	for _, u := range ups {
-		us, _ := st.def.Step(u)
-		mini.Steps = append(mini.Steps, flows.Step{ID: u, Action: us.Action, Needs: testKeepNeeds(needs[u], inUps)})
-	}
-	self := *s
-	self.Needs = testKeepNeeds(needs[stepID], inUps)
-	self.Undo = nil
-	mini.Steps = append(mini.Steps, self)
-	prog, err := flows.Compile(mini)
+	st, err := a.loadEditor(c)
 	if err != nil {
-		var ps *flows.Problems
-		if errors.As(err, &ps) {
-			var msgs []string
-			for _, p := range ps.List {
-				if strings.HasPrefix(p.Path, fmt.Sprintf("steps[%d]", len(mini.Steps)-1)) {
-					msgs = append(msgs, strings.TrimPrefix(p.Path, fmt.Sprintf("steps[%d].", len(mini.Steps)-1))+": "+p.Message)
-				}
-			}
-			if len(msgs) > 0 {
-				return fail("Fix the step first: %s.", strings.Join(msgs, "; "))
-			}
-		}
-		return fail("Fix the step first: %v.", err)
+		return err
 	}
-	vars := flows.Vars{
-		Trigger: st.flow.Sample.Trigger,
-		Headers: map[string]any{},
-		Steps:   map[string]any{},
-		Run:     map[string]any{"id": "test", "flow_id": st.flowID()},
+	s, inDraft := st.def.Step(stepID)
+	notes, err := a.testNotes(c, run, s)
+	if err != nil {
+		return err
 	}
-	var missing []string
-	for _, u := range ups {
-		if out, ok := st.flow.Sample.Steps[u]; ok {
-			vars.Steps[u] = out
-		} else {
-			missing = append(missing, u)
+	res.Note = notes
+	if res.OK && inDraft && m.CanEdit() && len(rs.Output) > 0 && string(rs.Output) != "null" {
+		if err := store.SetSampleOutput(ctx, a.Pool, m.WorkspaceID, fid, stepID, rs.Output); err != nil {
+			return err
 		}
 	}
-	var notes []string
-	if st.flow.Sample.Trigger == nil {
+	return render(c, editor.TestOutcome(res))
+}
+
+// testNotes say what a test run could not honour: a missing sample event,
+// earlier steps without a test output (the run skipped their stand-ins, so
+// their steps.… is empty), and the step's condition (the test ignores it;
+// a real run would skip the step when it is false). s is the step as the
+// draft has it now, nil when it is gone.
+func (a *app) testNotes(c *fiber.Ctx, run store.Run, s *flows.Step) (string, error) {
+	ctx := c.UserContext()
+	ev, err := store.GetEvent(ctx, a.Pool, run.EventID)
+	if err != nil {
+		return "", err
+	}
+	steps, err := store.RunSteps(ctx, a.Pool, run.ID)
+	if err != nil {
+		return "", err
+	}
+	vars := flows.Vars{Headers: map[string]any{}, Steps: map[string]any{},
+		Run: map[string]any{"id": run.ID.String(), "flow_id": run.FlowID.String()}}
+	_ = json.Unmarshal(ev.Payload, &vars.Trigger)
+	_ = json.Unmarshal(ev.Headers, &vars.Headers)
+	var notes, missing []string
+	if vars.Trigger == nil {
 		notes = append(notes, "There is no sample event, so trigger.… is empty.")
+	}
+	for _, rs := range steps {
+		switch {
+		case s != nil && rs.StepID == s.ID:
+		case rs.Status == string(flows.StatusSkipped):
+			missing = append(missing, rs.StepID)
+		case rs.Status == string(flows.StatusSucceeded):
+			var out any
+			_ = json.Unmarshal(rs.Output, &out)
+			vars.Steps[rs.StepID] = out
+		}
 	}
 	if len(missing) > 0 {
 		notes = append(notes, "No test output yet for "+strings.Join(missing, ", ")+", so steps.… of those is empty.")
 	}
-	if run, err := prog.StepIf(stepID, vars); err != nil {
-		notes = append(notes, "Its condition failed on this sample: "+err.Error())
-	} else if !run {
-		notes = append(notes, "Its condition is false for this sample: in a real run this step would be skipped.")
-	}
-	res.Note = strings.Join(notes, " ")
-	input, err := prog.RenderInput(stepID, vars)
-	if err != nil {
-		return fail("The input could not be rendered: %v", err)
-	}
-	res.Input = editorPrettyJSON(input)
-
-	req := connectors.Request{Input: input, HTTP: connectors.Client(a.HTTP), IdempotencyKey: "test-" + editorRandomHex(8)}
-	var secrets map[string]string
-	if s.Connection != "" {
-		cid, err := uuid.Parse(s.Connection)
-		if err != nil {
-			return fail("Choose a connection first.")
+	if s != nil && strings.TrimSpace(s.If) != "" {
+		if ok, err := flows.EvalBool(s.If, vars); err != nil {
+			notes = append(notes, "Its condition failed on this sample: "+err.Error())
+		} else if !ok {
+			notes = append(notes, "Its condition is false for this sample: in a real run this step would be skipped.")
 		}
-		conn, sec, err := store.OpenConnection(ctx, a.Pool, a.Sealer, ws, cid)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return fail("The step's connection no longer exists; choose another.")
-		case errors.Is(err, store.ErrUnknownKey):
-			return fail("The connection's secrets were encrypted with a key this server does not have.")
-		case err != nil:
-			return fail("The connection could not be opened.")
-		}
-		if conn.Connector != connector {
-			return fail("The connection is a %s connection; this step needs %s.", conn.Connector, connector)
-		}
-		secrets = sec
-		req.Connection = &connectors.Connection{ID: conn.ID.String(), Config: conn.Config, Secrets: sec}
-	} else if !act.Spec().NoConnection {
-		return fail("Choose a connection first.")
 	}
-	tctx, cancel := context.WithTimeout(ctx, s.AttemptTimeout())
-	defer cancel()
-	out, err := act.Execute(tctx, req)
-	if err != nil {
-		msg := redactSecrets(err.Error(), secrets)
-		var perm *connectors.PermanentError
-		var rl *connectors.RateLimitedError
-		switch {
-		case errors.As(err, &rl):
-			msg += " (rate limited: a run would retry after " + rl.RetryAfter.String() + ")"
-		case errors.As(err, &perm):
-			msg += " (a run would fail the step at once)"
-		case errors.Is(err, context.DeadlineExceeded) && tctx.Err() != nil:
-			msg = fmt.Sprintf("%s did not answer within %s (a run would retry)", res.Service, s.AttemptTimeout())
-		default:
-			msg += " (a run would retry)"
-		}
-		return fail("%s", msg)
-	}
-	// Keep the output as plain JSON values, as a run would store it.
-	raw, err := json.Marshal(out)
-	if err != nil {
-		return fail("The output could not be encoded: %v", err)
-	}
-	var plain any
-	if err := json.Unmarshal(raw, &plain); err != nil {
-		return fail("The output could not be encoded: %v", err)
-	}
-	res.OK = true
-	res.Output = editorPrettyJSON(plain)
-	return res, plain
+	return strings.Join(notes, " "), nil
 }
 
-func testKeepNeeds(needs []string, keep map[string]bool) *[]string {
-	out := []string{}
-	for _, n := range needs {
-		if keep[n] {
-			out = append(out, n)
+// serviceName names an action's connector for people ("Slack").
+func (a *app) serviceName(action string) string {
+	connector, _, _ := strings.Cut(action, ".")
+	if a.Catalog != nil {
+		if conn, ok := a.Catalog.Connector(connector); ok {
+			return conn.Name()
 		}
 	}
-	return &out
-}
-
-func editorRandomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	return connector
 }

@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -28,6 +29,9 @@ func (a *app) saveTrigger(c *fiber.Ctx) error {
 		return err
 	}
 	if sampleSet {
+		if !reflect.DeepEqual(sample, st.flow.Sample.Trigger) {
+			st.flow.Sample.Headers = nil // those of a captured request no longer apply
+		}
 		st.flow.Sample.Trigger = sample
 		if err := saveSample(ctx, a.Pool, member(c).WorkspaceID, st.flow.ID, st.flow.Sample); err != nil {
 			return err
@@ -58,7 +62,7 @@ func (a *app) useLastEvent(c *fiber.Ctx) error {
 	if err := json.Unmarshal(payload, &sample); err != nil {
 		return err
 	}
-	st.flow.Sample.Trigger = sample
+	st.flow.Sample.Trigger, st.flow.Sample.Headers = sample, nil
 	if err := saveSample(ctx, a.Pool, ws, st.flow.ID, st.flow.Sample); err != nil {
 		return err
 	}

@@ -270,9 +270,10 @@ func (a *app) runDetailView(c *fiber.Ctx, id uuid.UUID) (webruns.DetailView, err
 		status[s.StepID] = s.Status
 	}
 
-	// The graph of the version the run used, coloured by step state.
-	if ver, err := store.GetFlowVersion(ctx, a.Pool, r.FlowID, r.FlowVersion); err == nil {
-		if def, err := flows.Decode(ver.Definition); err == nil {
+	// The graph of the version the run used (a test run's own definition),
+	// coloured by step state.
+	if raw, err := a.runDefinition(c, r); err == nil {
+		if def, err := flows.Decode(raw); err == nil {
 			for i := range v.Steps {
 				if s, ok := def.Step(v.Steps[i].ID); ok {
 					v.Steps[i].Name = s.Name
@@ -290,6 +291,19 @@ func (a *app) runDetailView(c *fiber.Ctx, id uuid.UUID) (webruns.DetailView, err
 		return webruns.DetailView{}, err
 	}
 	return v, nil
+}
+
+// runDefinition is the definition a run executes: a test run's own (the
+// step tested and stand-ins for the steps it reads), else its flow version's.
+func (a *app) runDefinition(c *fiber.Ctx, r store.Run) (json.RawMessage, error) {
+	if r.Definition != nil {
+		return r.Definition, nil
+	}
+	ver, err := store.GetFlowVersion(c.UserContext(), a.Pool, r.FlowID, r.FlowVersion)
+	if err != nil {
+		return nil, err
+	}
+	return ver.Definition, nil
 }
 
 // runPage shows one run.

@@ -115,7 +115,7 @@ type failedCount struct {
 func failedRunCounts(ctx context.Context, db store.DB, workspaceID uuid.UUID) ([]failedCount, error) {
 	rows, _ := db.Query(ctx, `SELECT r.flow_id, f.name AS flow_name, count(*)::int AS failed
 		FROM runs r JOIN flows f ON f.id = r.flow_id
-		WHERE r.workspace_id = $1 AND r.status = 'failed'
+		WHERE r.workspace_id = $1 AND r.status = 'failed' AND NOT r.is_test
 		GROUP BY r.flow_id, f.name
 		ORDER BY count(*) DESC, f.name, r.flow_id
 		LIMIT 20`, workspaceID)

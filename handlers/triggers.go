@@ -431,13 +431,20 @@ func defaultIdempotencyKey(t hookTrigger, c *fiber.Ctx, payload any) string {
 
 // ingestValidate answers GET /hooks/:token: 200 for a Mailchimp list webhook
 // flow (Mailchimp checks the URL with a GET before it saves the webhook), 405
-// for other webhook flows, 404 for unknown or disabled ones.
+// for other webhook flows, 404 for unknown or disabled ones (a disabled flow
+// whose editor listens for a test event answers as its draft's trigger says).
 func (a *app) ingestValidate(c *fiber.Ctx) error {
 	flow, err := a.hookFlow(c)
 	if err != nil {
 		return err
 	}
-	t, _ := decodeHookTrigger(flow.Definition)
+	def := flow.Definition
+	if !flow.Enabled {
+		if def, err = a.listenDefinition(c, flow); err != nil {
+			return err
+		}
+	}
+	t, _ := decodeHookTrigger(def)
 	switch {
 	case t.kind == triggerMailchimpList:
 		return c.JSON(fiber.Map{"ok": true})

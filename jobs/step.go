@@ -119,7 +119,9 @@ func (e *Engine) runStep(ctx context.Context, job *river.Job[StepArgs]) error {
 	if execErr != nil {
 		execErr = connectors.Permanent(0, "could not build the input: "+execErr.Error())
 	} else {
+		stop := e.markRunningLater(sr.run)
 		output, execErr = e.execute(ctx, sr, input)
+		stop()
 	}
 	finished := time.Now()
 	at := store.StepAttempt{RunID: sr.run.ID, StepID: a.StepID, Attempt: attempt, StartedAt: started, FinishedAt: finished,
@@ -203,6 +205,31 @@ func (e *Engine) loadStep(ctx context.Context, a StepArgs) (*stepRun, int, error
 	return &stepRun{run: run, c: c, step: step, vars: vars}, st.Attempt, nil
 }
 
+// runningAfter is how long a step's call may take before its queued run is
+// marked running. A fast step's run goes from queued to its outcome in one
+// write: runs rows are indexed by status, so each status change costs every
+// index an entry.
+const runningAfter = 250 * time.Millisecond
+
+// markRunningLater marks a queued run running unless stopped within
+// runningAfter; the finish that follows holds the run lock, so the two never
+// race on the status.
+func (e *Engine) markRunningLater(run store.Run) (stop func()) {
+	if run.Status != "queued" {
+		return func() {}
+	}
+	t := time.AfterFunc(runningAfter, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		b := &pgx.Batch{}
+		store.QueueMarkRunRunning(b, run.ID)
+		if err := e.Pool.SendBatch(ctx, b).Close(); err != nil {
+			e.Logger.Warn("mark run running", "run", run.ID, "err", err)
+		}
+	})
+	return func() { t.Stop() }
+}
+
 // execute calls the action with the step's connection, under the step's timeout.
 func (e *Engine) execute(ctx context.Context, sr *stepRun, input map[string]any) (map[string]any, error) {
 	action, ok := e.Catalog.Action(sr.step.Action)
@@ -237,8 +264,13 @@ func (e *Engine) execute(ctx context.Context, sr *stepRun, input map[string]any)
 // the attempt's error shown.
 func (e *Engine) interim(ctx context.Context, sr *stepRun, at store.StepAttempt) error {
 	return pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
-		_, _, err := store.RecordAttempt(ctx, tx, at, "queued", sr.input, nil)
-		return err
+		run, _, err := store.RecordAttempt(ctx, tx, at, "queued", sr.input, nil)
+		if err != nil || run.Status != "queued" {
+			return err
+		}
+		b := &pgx.Batch{}
+		store.QueueMarkRunRunning(b, run.ID)
+		return tx.SendBatch(ctx, b).Close()
 	})
 }
 
@@ -305,6 +337,8 @@ func (e *Engine) advance(ctx context.Context, tx pgx.Tx, run store.Run, sr *step
 	final := ""
 	if done, ok := flows.RunFinished(sr.c.def, status); done {
 		final = map[bool]string{true: "succeeded", false: "failed"}[ok]
+	} else if run.Status == "queued" {
+		final = "running"
 	}
 	return e.recordQueued(ctx, tx, run.ID, toSkip, jobs, condErrs, final)
 }

@@ -21,8 +21,11 @@ type Flow struct {
 	CurrentVersion int             `db:"current_version"`
 	WebhookToken   string          `db:"webhook_token"`
 	Definition     json.RawMessage `db:"definition"`
-	CreatedAt      time.Time       `db:"created_at"`
-	UpdatedAt      time.Time       `db:"updated_at"`
+	// ListenUntil is set while the editor listens for a test event: until
+	// then, the next webhook request becomes the flow's sample event.
+	ListenUntil *time.Time `db:"listen_until"`
+	CreatedAt   time.Time  `db:"created_at"`
+	UpdatedAt   time.Time  `db:"updated_at"`
 }
 
 // FlowVersion is one immutable version of a flow's definition.
@@ -35,7 +38,7 @@ type FlowVersion struct {
 }
 
 const flowSelect = `SELECT f.id, f.workspace_id, f.name, f.enabled, f.current_version, f.webhook_token,
-	v.definition, f.created_at, f.updated_at
+	v.definition, f.listen_until, f.created_at, f.updated_at
 	FROM flows f JOIN flow_versions v ON v.flow_id = f.id AND v.version = f.current_version`
 
 // newWebhookToken is unguessable: 192 random bits.
@@ -164,4 +167,82 @@ func ListFlowVersions(ctx context.Context, db DB, workspaceID, flowID uuid.UUID)
 		return nil, fmt.Errorf("store: flow versions: %w", err)
 	}
 	return vs, nil
+}
+
+// The editor keeps two things beside a flow's versions: the draft (the
+// definition being edited, NULL when there is none) and the sample data,
+// a JSON object {"trigger": <sample event>, "headers": {…}, "steps": {"<id>":
+// <last test output>}} that feeds the data picker and "Test step".
+
+// FlowDraftAndSample returns a flow's draft and sample as stored (nil when
+// unset).
+func FlowDraftAndSample(ctx context.Context, db DB, workspaceID, id uuid.UUID) (draft, sample json.RawMessage, err error) {
+	err = db.QueryRow(ctx, `SELECT draft, sample FROM flows WHERE workspace_id = $1 AND id = $2`, workspaceID, id).Scan(&draft, &sample)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: draft of flow %s: %w", id, notFound(err))
+	}
+	return draft, sample, nil
+}
+
+// SetFlowSample replaces a flow's sample data.
+func SetFlowSample(ctx context.Context, db DB, workspaceID, id uuid.UUID, sample json.RawMessage) error {
+	if _, err := db.Exec(ctx, `UPDATE flows SET sample = $3 WHERE workspace_id = $1 AND id = $2`, workspaceID, id, sample); err != nil {
+		return fmt.Errorf("store: save sample of flow %s: %w", id, err)
+	}
+	return nil
+}
+
+// ListenForSample makes the flow's webhook URL keep the next request as the
+// sample event for d from now (the database's clock), and returns the
+// deadline.
+func ListenForSample(ctx context.Context, db DB, workspaceID, id uuid.UUID, d time.Duration) (time.Time, error) {
+	var until time.Time
+	err := db.QueryRow(ctx, `UPDATE flows SET listen_until = now() + make_interval(secs => $3)
+		WHERE workspace_id = $1 AND id = $2 RETURNING listen_until`, workspaceID, id, d.Seconds()).Scan(&until)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: listen on flow %s: %w", id, notFound(err))
+	}
+	return until, nil
+}
+
+// StopListening ends listening before its deadline: listen_until becomes
+// now, so that a page still waiting can tell a stop (a deadline in the
+// past) from a capture (no deadline). It does nothing when not listening.
+func StopListening(ctx context.Context, db DB, workspaceID, id uuid.UUID) error {
+	_, err := db.Exec(ctx, `UPDATE flows SET listen_until = now()
+		WHERE workspace_id = $1 AND id = $2 AND listen_until > now()`, workspaceID, id)
+	if err != nil {
+		return fmt.Errorf("store: stop listening on flow %s: %w", id, err)
+	}
+	return nil
+}
+
+// CaptureSample stores a webhook request's payload and headers as the
+// flow's sample event and stops listening, if the flow is still listening;
+// the sample's step outputs are kept. It reports whether it captured: of
+// concurrent requests, only the first one is kept.
+func CaptureSample(ctx context.Context, db DB, workspaceID, id uuid.UUID, payload, headers json.RawMessage) (bool, error) {
+	tag, err := db.Exec(ctx, `UPDATE flows SET listen_until = NULL,
+		sample = (CASE WHEN jsonb_typeof(sample) = 'object' THEN sample ELSE '{}'::jsonb END)
+			|| jsonb_build_object('trigger', $3::jsonb, 'headers', $4::jsonb)
+		WHERE workspace_id = $1 AND id = $2 AND listen_until > now()`, workspaceID, id, payload, headers)
+	if err != nil {
+		return false, fmt.Errorf("store: capture sample of flow %s: %w", id, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// SetSampleOutput keeps a step's last test output in the flow's sample, where
+// the data picker offers it as steps.<id>.…; the rest of the sample stays.
+func SetSampleOutput(ctx context.Context, db DB, workspaceID, id uuid.UUID, stepID string, output json.RawMessage) error {
+	_, err := db.Exec(ctx, `UPDATE flows SET sample = jsonb_set(
+			CASE WHEN jsonb_typeof(sample) = 'object' THEN sample ELSE '{}'::jsonb END,
+			'{steps}',
+			(CASE WHEN jsonb_typeof(sample->'steps') = 'object' THEN sample->'steps' ELSE '{}'::jsonb END)
+				|| jsonb_build_object($3::text, $4::jsonb))
+		WHERE workspace_id = $1 AND id = $2`, workspaceID, id, stepID, output)
+	if err != nil {
+		return fmt.Errorf("store: save test output of flow %s: %w", id, err)
+	}
+	return nil
 }

@@ -305,9 +305,20 @@ func SetRunStatus(ctx context.Context, db DB, id uuid.UUID, status string) error
 // QueueSetRunStatus adds SetRunStatus's update to a batch.
 func QueueSetRunStatus(b *pgx.Batch, id uuid.UUID, status string) {
 	b.Queue(`UPDATE runs SET status = $2,
-		started_at = CASE WHEN $2 = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
+		started_at = coalesce(started_at, (SELECT min(started_at) FROM run_steps WHERE run_id = $1),
+			CASE WHEN $2 = 'running' THEN now() END),
 		finished_at = CASE WHEN $2 IN ('succeeded', 'failed', 'cancelled') THEN now() ELSE NULL END
 		WHERE id = $1`, id, status)
+}
+
+// QueueMarkRunRunning adds to a batch: a queued run is now running. A run's
+// status says "running" once a step is past its first attempt, has finished
+// with more to come, or has run for a moment (jobs/step.go): a run whose one
+// fast step succeeds goes from queued to succeeded in one update.
+func QueueMarkRunRunning(b *pgx.Batch, id uuid.UUID) {
+	b.Queue(`UPDATE runs SET status = 'running',
+		started_at = coalesce(started_at, (SELECT min(started_at) FROM run_steps WHERE run_id = $1), now())
+		WHERE id = $1 AND status = 'queued'`, id)
 }
 
 const stepColumns = `run_id, step_id, action, status, attempts, input, output, error, job_id, position, started_at, finished_at, duration_ms`
@@ -343,9 +354,9 @@ type StepStart struct {
 }
 
 // BeginStep marks a queued (or crashed running) step running for a new
-// attempt, and its run running if it was queued, then reads the run, its steps
-// and its event: one round trip, one implicit transaction. A run that no
-// longer exists answers ErrNotFound.
+// attempt, then reads the run, its steps and its event: one round trip, one
+// implicit transaction. The run's own status is left alone (see
+// QueueMarkRunRunning). A run that no longer exists answers ErrNotFound.
 func BeginStep(ctx context.Context, db DB, runID uuid.UUID, stepID string) (StepStart, error) {
 	b := &pgx.Batch{}
 	b.Queue(`WITH s AS (
@@ -354,9 +365,6 @@ func BeginStep(ctx context.Context, db DB, runID uuid.UUID, stepID string) (Step
 			WHERE s.run_id = $1 AND s.step_id = $2 AND s.status IN ('queued', 'running')
 				AND r.id = s.run_id AND r.status <> 'cancelled'
 			RETURNING s.attempts
-		), r AS (
-			UPDATE runs SET status = 'running', started_at = coalesce(started_at, now())
-			WHERE id = $1 AND status = 'queued' AND EXISTS (SELECT FROM s)
 		)
 		SELECT coalesce((SELECT attempts FROM s), 0)`, runID, stepID)
 	b.Queue(`SELECT `+runColumns+` FROM runs WHERE id = $1`, runID)
@@ -394,9 +402,14 @@ func BeginStep(ctx context.Context, db DB, runID uuid.UUID, stepID string) (Step
 func RecordAttempt(ctx context.Context, tx pgx.Tx, a StepAttempt, status string, input, output json.RawMessage) (Run, []RunStep, error) {
 	b := &pgx.Batch{}
 	b.Queue(`SELECT `+runColumns+` FROM runs WHERE id = $1 FOR UPDATE`, a.RunID)
-	b.Queue(`INSERT INTO step_attempts (run_id, step_id, workspace_id, attempt, status, error, started_at, finished_at, duration_ms)
-		SELECT $1, $2, r.workspace_id, $3, $4, $5, $6, $7, $8 FROM runs r WHERE r.id = $1 AND r.status <> 'cancelled'`,
-		a.RunID, a.StepID, a.Attempt, a.Status, a.Error, a.StartedAt, a.FinishedAt, a.DurationMS)
+	// A first attempt that succeeded is the step's row itself (RunAttempts
+	// reads it from there): no attempt row, one insert less per step.
+	logAttempt := !(a.Status == "succeeded" && a.Attempt == 1)
+	if logAttempt {
+		b.Queue(`INSERT INTO step_attempts (run_id, step_id, workspace_id, attempt, status, error, started_at, finished_at, duration_ms)
+			SELECT $1, $2, r.workspace_id, $3, $4, $5, $6, $7, $8 FROM runs r WHERE r.id = $1 AND r.status <> 'cancelled'`,
+			a.RunID, a.StepID, a.Attempt, a.Status, a.Error, a.StartedAt, a.FinishedAt, a.DurationMS)
+	}
 	b.Queue(`UPDATE run_steps SET status = $3, input = coalesce($4, input), output = $5, error = $6, duration_ms = $7,
 			finished_at = CASE WHEN $3 IN ('succeeded', 'failed', 'skipped', 'cancelled') THEN now() ELSE NULL END
 		WHERE run_id = $1 AND step_id = $2 AND EXISTS (SELECT FROM runs WHERE id = $1 AND status <> 'cancelled')`,
@@ -409,8 +422,10 @@ func RecordAttempt(ctx context.Context, tx pgx.Tx, a StepAttempt, status string,
 	if err != nil {
 		return Run{}, nil, fmt.Errorf("store: lock run %s: %w", a.RunID, notFound(err))
 	}
-	if _, err := br.Exec(); err != nil {
-		return Run{}, nil, fmt.Errorf("store: insert attempt: %w", err)
+	if logAttempt {
+		if _, err := br.Exec(); err != nil {
+			return Run{}, nil, fmt.Errorf("store: insert attempt: %w", err)
+		}
 	}
 	if _, err := br.Exec(); err != nil {
 		return Run{}, nil, fmt.Errorf("store: record step: %w", err)
@@ -423,10 +438,16 @@ func RecordAttempt(ctx context.Context, tx pgx.Tx, a StepAttempt, status string,
 	return run, steps, br.Close()
 }
 
-// RunAttempts lists every attempt of a run's steps.
+// RunAttempts lists every attempt of a run's steps: the attempt rows, and a
+// first attempt that succeeded read from its step (RecordAttempt writes none).
 func RunAttempts(ctx context.Context, db DB, runID uuid.UUID) ([]StepAttempt, error) {
 	rows, _ := db.Query(ctx, `SELECT run_id, step_id, attempt, status, error, started_at, finished_at, duration_ms
-		FROM step_attempts WHERE run_id = $1 ORDER BY step_id, id`, runID)
+		FROM step_attempts WHERE run_id = $1
+		UNION ALL
+		SELECT run_id, step_id, attempts, status, error, started_at, finished_at, coalesce(duration_ms, 0)
+		FROM run_steps s WHERE run_id = $1 AND status = 'succeeded' AND attempts = 1
+			AND NOT EXISTS (SELECT FROM step_attempts a WHERE a.run_id = s.run_id AND a.step_id = s.step_id)
+		ORDER BY step_id, attempt`, runID)
 	as, err := pgx.CollectRows(rows, pgx.RowToStructByName[StepAttempt])
 	if err != nil {
 		return nil, fmt.Errorf("store: attempts: %w", err)
@@ -483,9 +504,9 @@ func ListRuns(ctx context.Context, db DB, workspaceID uuid.UUID, f RunFilter) ([
 	return rs, nil
 }
 
-// FailedRunIDs lists a flow's failed runs (oldest first), for bulk redrive.
+// FailedRunIDs lists a flow's failed runs (oldest first; test runs aside), for bulk redrive.
 func FailedRunIDs(ctx context.Context, db DB, workspaceID, flowID uuid.UUID, limit int) ([]uuid.UUID, error) {
-	rows, _ := db.Query(ctx, `SELECT id FROM runs WHERE workspace_id = $1 AND flow_id = $2 AND status = 'failed'
+	rows, _ := db.Query(ctx, `SELECT id FROM runs WHERE workspace_id = $1 AND flow_id = $2 AND status = 'failed' AND NOT is_test
 		ORDER BY created_at LIMIT $3`, workspaceID, flowID, limit)
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 	if err != nil {

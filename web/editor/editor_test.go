@@ -68,6 +68,8 @@ func TestEditorPages(t *testing.T) {
 		"trigger": editor.Editor(editorView(editor.PanelView{Trigger: &editor.TriggerPanel{
 			FlowID: "f1", Type: "webhook", Types: []editor.Option{{Value: "webhook", Label: "Incoming webhook"}},
 			WebhookURL: "https://sb.example/hooks/abc", Sample: `{"name": "` + evil + `"}`, Errors: map[string]string{"if": evil},
+			Listen: &editor.ListenView{FlowID: "f1", WebhookURL: "https://sb.example/hooks/abc", State: editor.ListenWaiting,
+				PollURL: "/flows/f1/sample/listen?until=1", Curl: "curl -d '" + evil + "'", CanEdit: true},
 			CanEdit: true,
 		}})),
 		"catalog": editor.Editor(editorView(editor.PanelView{Catalog: &editor.CatalogPanel{
@@ -169,8 +171,65 @@ func TestStepPanelFields(t *testing.T) {
 	if !strings.Contains(raw, `<template id="data-paths">`) || !strings.Contains(raw, `data-path="trigger.user.email"`) {
 		t.Error("no data picker template")
 	}
-	if !strings.Contains(raw, "Test only, not a run") {
+	if !strings.Contains(raw, "Test run") {
 		t.Error("the test result does not say it was a test")
+	}
+}
+
+func TestTestOutcomePolls(t *testing.T) {
+	t.Parallel()
+	pending := &editor.TestResult{Pending: true, PollURL: editor.TestResultURL("f1", "announce", "r1"), RunURL: "/runs/r1"}
+	_, doc := htmltest.Render(t, editor.TestOutcome(pending))
+	n := htmltest.ByTestID(doc, "test-result")
+	if n == nil {
+		t.Fatal("no test result")
+	}
+	for k, want := range map[string]string{"hx-get": "/flows/f1/steps/announce/test/r1", "hx-trigger": "every 400ms", "hx-target": "this", "data-state": "pending"} {
+		if v, _ := htmltest.Attr(n, k); v != want {
+			t.Errorf("%s = %q, want %q", k, v, want)
+		}
+	}
+	if htmltest.ByTestID(doc, "test-run-link") == nil {
+		t.Error("no link to the test run")
+	}
+	done := &editor.TestResult{Error: evil, Input: `{"a": 1}`, RunURL: "/runs/r1"}
+	raw, doc := htmltest.Render(t, editor.TestOutcome(done))
+	if strings.Contains(raw, "hx-get") || strings.Contains(raw, evil) {
+		t.Error("a finished result polls, or is not escaped")
+	}
+	if n := htmltest.ByTestID(doc, "test-result"); n == nil || attrOf(n, "data-state") != "failed" {
+		t.Error("the finished result is not marked failed")
+	}
+}
+
+func TestListenBox(t *testing.T) {
+	t.Parallel()
+	v := editor.ListenView{FlowID: "f1", WebhookURL: "https://sb.example/hooks/abc", State: editor.ListenWaiting, Window: "5 minutes",
+		PollURL: "/flows/f1/sample/listen?until=1", Curl: "curl -d '" + evil + "'", Signed: true, CanEdit: true}
+	raw, doc := htmltest.Render(t, editor.ListenBox(v))
+	if strings.Contains(raw, evil) {
+		t.Error("unescaped markup in the listen box")
+	}
+	n := htmltest.ByTestID(doc, "listen")
+	if got := attrOf(n, "hx-trigger"); got != "every 1s" {
+		t.Errorf("hx-trigger = %q", got)
+	}
+	if got := attrOf(n, "hx-target"); got != "this" {
+		t.Errorf("hx-target = %q: the form's target would be inherited", got)
+	}
+	for _, id := range []string{"listen-curl", "copy-listen-curl", "listen-stop", "listen-url"} {
+		if htmltest.ByTestID(doc, id) == nil {
+			t.Errorf("no data-testid=%q", id)
+		}
+	}
+	v.State = editor.ListenExpired
+	raw, doc = htmltest.Render(t, editor.ListenBox(v))
+	if strings.Contains(raw, "hx-trigger") || htmltest.ByTestID(doc, "listen-expired") == nil || htmltest.ByTestID(doc, "listen-start") == nil {
+		t.Error("an ended listen polls on, or offers no new one")
+	}
+	v.CanEdit = false
+	if raw, _ := htmltest.Render(t, editor.ListenBox(v)); strings.Contains(raw, "listen") {
+		t.Error("a viewer is offered to listen")
 	}
 }
 

@@ -131,8 +131,37 @@ type TriggerPanel struct {
 	// LastEvent says when the flow last received an event, "" when never.
 	LastEvent string
 	// Steps counts the flow's steps (none: the panel offers the first one).
-	Steps   int
+	Steps int
+	// Listen is "Listen for a test event"; nil when the trigger takes no
+	// webhooks.
+	Listen  *ListenView
 	Saved   bool
+	CanEdit bool
+}
+
+// Listening states of ListenView.
+const (
+	ListenIdle    = "idle"
+	ListenWaiting = "waiting"
+	// ListenExpired: the last listen ended without a request.
+	ListenExpired = "expired"
+)
+
+// ListenView is "Listen for a test event": the next request to the webhook
+// URL becomes the sample event.
+type ListenView struct {
+	FlowID     string
+	WebhookURL string
+	State      string
+	// Window says how long a listen lasts ("5 minutes").
+	Window string
+	// PollURL is what the waiting box polls until the request arrives.
+	PollURL string
+	// Curl is a command that posts a test request to the webhook URL.
+	Curl string
+	// Signed is set when the trigger checks signatures, so that an unsigned
+	// request such as Curl's is refused.
+	Signed  bool
 	CanEdit bool
 }
 
@@ -199,13 +228,22 @@ type InputField struct {
 // Name is the form field's name.
 func (f InputField) Name() string { return "in." + f.Key }
 
-// TestResult is the outcome of "Test step".
+// TestResult is the outcome of "Test step": a test run of the one step on
+// the sample data, through the job queue like any run.
 type TestResult struct {
 	Service string
-	OK      bool
-	Input   string
-	Output  string
-	Error   string
+	// Pending is set until the test run's step has finished: the result then
+	// polls PollURL, which answers 204 until it can show the outcome.
+	Pending bool
+	PollURL string
+	// Stalled is set when the test run has waited long for a worker.
+	Stalled bool
+	// RunURL opens the test run on the runs page ("" when none started).
+	RunURL string
+	OK     bool
+	Input  string
+	Output string
+	Error  string
 	// Note says what the test could not honour, e.g. an if that is false.
 	Note string
 }
@@ -284,6 +322,11 @@ func flowPath(flowID string, parts ...string) string {
 	return u
 }
 
+// TestResultURL is what a pending "Test step" result polls.
+func TestResultURL(flowID, step, runID string) string {
+	return stepPath(flowID, step, "test", runID)
+}
+
 func stepPath(flowID, step string, parts ...string) string {
 	return flowPath(flowID, append([]string{"steps", step}, parts...)...)
 }
@@ -355,4 +398,19 @@ func plural(n int, one, many string) string {
 func compareURL(flowID string, version int) string {
 	prev := max(version-1, 1)
 	return flowPath(flowID, "versions") + "?a=" + itoa(prev) + "&b=" + itoa(version)
+}
+
+// testPollTrigger polls a pending test often, and a stalled one less.
+func testPollTrigger(t *TestResult) string {
+	if t.Stalled {
+		return "every 2s"
+	}
+	return "every 400ms"
+}
+
+func testState(t *TestResult) string {
+	if t.OK {
+		return "succeeded"
+	}
+	return "failed"
 }
