@@ -39,6 +39,9 @@ type Deps struct {
 	// Ready reports whether the process can serve (database and schema); nil
 	// checks the database only.
 	Ready func(ctx context.Context) error
+	// FlowCacheTTL is how long webhook ingest may reuse a flow it looked up by
+	// token (store.HookFlows); 0 looks it up on every request.
+	FlowCacheTTL time.Duration
 }
 
 type app struct {
@@ -47,6 +50,7 @@ type app struct {
 	store    *store.Store
 	sessions *session.Store
 	secure   bool
+	hooks    *store.HookFlows
 }
 
 // New returns the Fiber app with every route.
@@ -57,7 +61,8 @@ func New(d Deps) *fiber.App {
 	if d.MaxBody <= 0 {
 		d.MaxBody = 1 << 20
 	}
-	a := &app{Deps: d, log: d.Logger, store: store.New(d.Pool), secure: strings.HasPrefix(d.BaseURL, "https://")}
+	a := &app{Deps: d, log: d.Logger, store: store.New(d.Pool), secure: strings.HasPrefix(d.BaseURL, "https://"),
+		hooks: store.NewHookFlows(d.Pool, d.FlowCacheTTL)}
 	a.sessions = session.New(session.Config{
 		Storage:        store.NewSessionStorage(d.Pool),
 		Expiration:     7 * 24 * time.Hour,

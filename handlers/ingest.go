@@ -116,7 +116,7 @@ func (a *app) accept(c *fiber.Ctx, flow store.Flow, req hookRequest) error {
 // hookFlow finds the flow of the URL's token: an enabled one, or a disabled
 // one whose editor is listening for a test event.
 func (a *app) hookFlow(c *fiber.Ctx) (store.Flow, error) {
-	flow, err := store.FlowByWebhookToken(c.UserContext(), a.Pool, c.Params("token"))
+	flow, err := a.hooks.Flow(c.UserContext(), c.Params("token"))
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !flow.Enabled && !listening(flow, time.Now())) {
 		return store.Flow{}, errNoHookFlow()
 	}

@@ -98,6 +98,7 @@ func ListFlows(ctx context.Context, db DB, workspaceID uuid.UUID) ([]Flow, error
 // UpdateFlow stores a new immutable version (and optionally a new name); runs
 // already started keep the version they began with.
 func UpdateFlow(ctx context.Context, db DB, workspaceID, id uuid.UUID, name *string, definition []byte, createdBy *uuid.UUID) (Flow, error) {
+	defer flowsChanged()
 	var version int
 	err := db.QueryRow(ctx, `UPDATE flows SET current_version = current_version + 1, name = coalesce($3, name), updated_at = now()
 		WHERE workspace_id = $1 AND id = $2 RETURNING current_version`, workspaceID, id, name).Scan(&version)
@@ -113,6 +114,7 @@ func UpdateFlow(ctx context.Context, db DB, workspaceID, id uuid.UUID, name *str
 
 // RenameFlow changes only the name.
 func RenameFlow(ctx context.Context, db DB, workspaceID, id uuid.UUID, name string) error {
+	defer flowsChanged()
 	tag, err := db.Exec(ctx, `UPDATE flows SET name = $3, updated_at = now() WHERE workspace_id = $1 AND id = $2`, workspaceID, id, name)
 	if err != nil {
 		return fmt.Errorf("store: rename flow: %w", err)
@@ -125,6 +127,7 @@ func RenameFlow(ctx context.Context, db DB, workspaceID, id uuid.UUID, name stri
 
 // SetFlowEnabled enables or disables a flow.
 func SetFlowEnabled(ctx context.Context, db DB, workspaceID, id uuid.UUID, enabled bool) error {
+	defer flowsChanged()
 	tag, err := db.Exec(ctx, `UPDATE flows SET enabled = $3, updated_at = now() WHERE workspace_id = $1 AND id = $2`, workspaceID, id, enabled)
 	if err != nil {
 		return fmt.Errorf("store: enable flow: %w", err)
@@ -137,6 +140,7 @@ func SetFlowEnabled(ctx context.Context, db DB, workspaceID, id uuid.UUID, enabl
 
 // DeleteFlow deletes a flow with its versions and run history.
 func DeleteFlow(ctx context.Context, db DB, workspaceID, id uuid.UUID) error {
+	defer flowsChanged()
 	tag, err := db.Exec(ctx, `DELETE FROM flows WHERE workspace_id = $1 AND id = $2`, workspaceID, id)
 	if err != nil {
 		return fmt.Errorf("store: delete flow: %w", err)
@@ -196,6 +200,7 @@ func SetFlowSample(ctx context.Context, db DB, workspaceID, id uuid.UUID, sample
 // sample event for d from now (the database's clock), and returns the
 // deadline.
 func ListenForSample(ctx context.Context, db DB, workspaceID, id uuid.UUID, d time.Duration) (time.Time, error) {
+	defer flowsChanged()
 	var until time.Time
 	err := db.QueryRow(ctx, `UPDATE flows SET listen_until = now() + make_interval(secs => $3)
 		WHERE workspace_id = $1 AND id = $2 RETURNING listen_until`, workspaceID, id, d.Seconds()).Scan(&until)
@@ -209,6 +214,7 @@ func ListenForSample(ctx context.Context, db DB, workspaceID, id uuid.UUID, d ti
 // now, so that a page still waiting can tell a stop (a deadline in the
 // past) from a capture (no deadline). It does nothing when not listening.
 func StopListening(ctx context.Context, db DB, workspaceID, id uuid.UUID) error {
+	defer flowsChanged()
 	_, err := db.Exec(ctx, `UPDATE flows SET listen_until = now()
 		WHERE workspace_id = $1 AND id = $2 AND listen_until > now()`, workspaceID, id)
 	if err != nil {
@@ -222,6 +228,7 @@ func StopListening(ctx context.Context, db DB, workspaceID, id uuid.UUID) error 
 // the sample's step outputs are kept. It reports whether it captured: of
 // concurrent requests, only the first one is kept.
 func CaptureSample(ctx context.Context, db DB, workspaceID, id uuid.UUID, payload, headers json.RawMessage) (bool, error) {
+	defer flowsChanged()
 	tag, err := db.Exec(ctx, `UPDATE flows SET listen_until = NULL,
 		sample = (CASE WHEN jsonb_typeof(sample) = 'object' THEN sample ELSE '{}'::jsonb END)
 			|| jsonb_build_object('trigger', $3::jsonb, 'headers', $4::jsonb)

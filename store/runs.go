@@ -92,7 +92,7 @@ func InsertEvent(ctx context.Context, db DB, e *Event) (dup bool, err error) {
 // first events: see ResolveDuplicates.
 func InsertEvents(ctx context.Context, db DB, evs []*Event) (dup []bool, err error) {
 	n := len(evs)
-	ids, wss, flows := make([]uuid.UUID, n), make([]uuid.UUID, n), make([]uuid.UUID, n)
+	ids, wss, flows := make([][16]byte, n), make([][16]byte, n), make([][16]byte, n) // binary, not driver.Valuer text
 	keys := make([]*string, n)
 	sources, cts, headers, payloads := make([]string, n), make([]string, n), make([]string, n), make([]*string, n)
 	for i, e := range evs {
@@ -200,10 +200,11 @@ func InsertRun(ctx context.Context, db DB, r *Run, steps []RunStep) error {
 // round trip. A run's created_at is the transaction's start.
 func InsertRuns(ctx context.Context, db DB, runs []*Run, steps [][]RunStep) error {
 	n := len(runs)
-	ids, wss, flows, events := make([]uuid.UUID, n), make([]uuid.UUID, n), make([]uuid.UUID, n), make([]uuid.UUID, n)
-	versions, statuses, tests, replays := make([]int32, n), make([]string, n), make([]bool, n), make([]*uuid.UUID, n)
+	// uuids as [16]byte go binary; as uuid.UUID they would go through driver.Valuer as text
+	ids, wss, flows, events := make([][16]byte, n), make([][16]byte, n), make([][16]byte, n), make([][16]byte, n)
+	versions, statuses, tests, replays := make([]int32, n), make([]string, n), make([]bool, n), make([]*[16]byte, n)
 	defs := make([]*string, n)
-	var sRun, sWS []uuid.UUID
+	var sRun, sWS [][16]byte
 	var sStep, sAction, sStatus []string
 	var sPos []int32
 	var sJob []*int64
@@ -213,7 +214,11 @@ func InsertRuns(ctx context.Context, db DB, runs []*Run, steps [][]RunStep) erro
 			r.ID = NewID()
 		}
 		ids[i], wss[i], flows[i], events[i] = r.ID, r.WorkspaceID, r.FlowID, r.EventID
-		versions[i], statuses[i], tests[i], replays[i] = int32(r.FlowVersion), r.Status, r.IsTest, r.ReplayOf
+		versions[i], statuses[i], tests[i] = int32(r.FlowVersion), r.Status, r.IsTest
+		if r.ReplayOf != nil {
+			b := [16]byte(*r.ReplayOf)
+			replays[i] = &b
+		}
 		if r.Definition != nil {
 			d := string(r.Definition)
 			defs[i] = &d

@@ -100,6 +100,9 @@ func serve(ctx context.Context, cfg config, stderr io.Writer, r role) error {
 			BaseURL: cfg.BaseURL,
 			MaxBody: cfg.MaxBody,
 			Ready:   func(ctx context.Context) error { return store.SchemaCurrent(ctx, db.Pool) },
+			// A flow changed by another `web` process reaches this one's
+			// ingest within a second; changes made here, at once.
+			FlowCacheTTL: time.Second,
 		})
 		ln, err := net.Listen("tcp", cfg.Addr)
 		if err != nil {
