@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync"
 
 	"github.com/google/uuid"
@@ -45,6 +46,11 @@ type EngineDeps struct {
 	Logger         *slog.Logger
 	// Metrics counts events, step attempts and retries; nil counts nothing.
 	Metrics *Metrics
+	// StepDBSlots bounds how many step jobs use the database at once (0: four
+	// per CPU). Workers wait on their actions' services far longer than on
+	// the database, so a hundred workers need only a few connections; the
+	// bound keeps the rest of the pool, and Postgres' CPU, for webhook ingest.
+	StepDBSlots int
 }
 
 // Engine starts runs (ingest, manual, replay) and advances them step by step as
@@ -54,6 +60,7 @@ type Engine struct {
 	client   *river.Client[pgx.Tx]
 	programs programCache
 	accepts  acceptQueue
+	stepDB   chan struct{}
 }
 
 // NewEngine returns an engine; NewClient attaches its River client.
@@ -64,7 +71,10 @@ func NewEngine(d EngineDeps) *Engine {
 	if d.HTTP == nil {
 		d.HTTP = connectors.Client(nil)
 	}
-	return &Engine{EngineDeps: d, programs: programCache{m: map[programKey]*compiled{}}}
+	if d.StepDBSlots <= 0 {
+		d.StepDBSlots = 4 * runtime.GOMAXPROCS(0)
+	}
+	return &Engine{EngineDeps: d, programs: programCache{m: map[programKey]*compiled{}}, stepDB: make(chan struct{}, d.StepDBSlots)}
 }
 
 // Instrumentation returns the engine's counters for GET /metrics.

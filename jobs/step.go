@@ -168,7 +168,12 @@ func (e *Engine) runStep(ctx context.Context, job *river.Job[StepArgs]) error {
 // runnable: the run was cancelled or pruned, or a repeated job found the step
 // finished.
 func (e *Engine) loadStep(ctx context.Context, a StepArgs) (*stepRun, int, error) {
+	release, err := e.dbSlot(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
 	st, err := store.BeginStep(ctx, e.Pool, a.RunID, a.StepID)
+	release()
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, 0, nil // pruned or deleted with its flow
 	}
@@ -230,6 +235,16 @@ func (e *Engine) markRunningLater(run store.Run) (stop func()) {
 	return func() { t.Stop() }
 }
 
+// dbSlot waits for one of the StepDBSlots; release gives it back.
+func (e *Engine) dbSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case e.stepDB <- struct{}{}:
+		return func() { <-e.stepDB }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // execute calls the action with the step's connection, under the step's timeout.
 func (e *Engine) execute(ctx context.Context, sr *stepRun, input map[string]any) (map[string]any, error) {
 	action, ok := e.Catalog.Action(sr.step.Action)
@@ -263,6 +278,11 @@ func (e *Engine) execute(ctx context.Context, sr *stepRun, input map[string]any)
 // interim records an attempt that will be retried: the step stays queued with
 // the attempt's error shown.
 func (e *Engine) interim(ctx context.Context, sr *stepRun, at store.StepAttempt) error {
+	release, err := e.dbSlot(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	return pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
 		run, _, err := store.RecordAttempt(ctx, tx, at, "queued", sr.input, nil)
 		if err != nil || run.Status != "queued" {
@@ -284,6 +304,11 @@ func (e *Engine) finish(ctx context.Context, sr *stepRun, at store.StepAttempt, 
 			return fmt.Errorf("engine: encode output: %w", err)
 		}
 	}
+	release, err := e.dbSlot(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	return pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
 		run, steps, err := store.RecordAttempt(ctx, tx, at, status, sr.input, outJSON)
 		if err != nil || run.Status == "cancelled" {
