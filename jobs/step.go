@@ -90,6 +90,7 @@ func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {
 
 type stepRun struct {
 	run   store.Run
+	steps []store.RunStep // as BeginStep read them
 	c     *compiled
 	step  *flows.Step
 	vars  flows.Vars
@@ -207,7 +208,7 @@ func (e *Engine) loadStep(ctx context.Context, a StepArgs) (*stepRun, int, error
 	_ = json.Unmarshal(st.Event.Headers, &headers)
 	vars := flows.Vars{Trigger: payload, Headers: headers, Steps: outputs,
 		Run: map[string]any{"id": run.ID.String(), "flow_id": run.FlowID.String()}}
-	return &stepRun{run: run, c: c, step: step, vars: vars}, st.Attempt, nil
+	return &stepRun{run: run, steps: st.Steps, c: c, step: step, vars: vars}, st.Attempt, nil
 }
 
 // runningAfter is how long a step's call may take before its queued run is
@@ -309,6 +310,13 @@ func (e *Engine) finish(ctx context.Context, sr *stepRun, at store.StepAttempt, 
 		return err
 	}
 	defer release()
+	// The last step of a run: one round trip, when nothing changed meanwhile.
+	if others, runStatus, ok := e.finishesRun(sr, at.StepID, status, output); ok {
+		done, err := store.FinishLastStep(ctx, e.Pool, at, status, sr.input, outJSON, others, runStatus)
+		if err != nil || done {
+			return err
+		}
+	}
 	return pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
 		run, steps, err := store.RecordAttempt(ctx, tx, at, status, sr.input, outJSON)
 		if err != nil || run.Status == "cancelled" {
@@ -322,6 +330,27 @@ func (e *Engine) finish(ctx context.Context, sr *stepRun, at store.StepAttempt, 
 // settles the run when nothing more can happen. The caller holds the run lock
 // and passes the run's steps as they are under it.
 func (e *Engine) advance(ctx context.Context, tx pgx.Tx, run store.Run, sr *stepRun, steps []store.RunStep, stepID string, output map[string]any) error {
+	n, err := e.next(sr, run.Status, steps, stepID, output)
+	if err != nil {
+		return err
+	}
+	jobs, err := e.insertStepJobs(ctx, tx, run.ID, sr.c.def, n.queue, nil)
+	if err != nil {
+		return err
+	}
+	return e.recordQueued(ctx, tx, run.ID, n.skip, jobs, n.condErrs, n.runStatus)
+}
+
+// nextSteps is what follows a step's outcome.
+type nextSteps struct {
+	queue, skip []string
+	condErrs    map[string]error // steps whose `if` failed: they fail
+	runStatus   string           // the run's new status, if it changes
+}
+
+// next decides what follows from the run's steps (stepID's outcome among
+// them, with its output).
+func (e *Engine) next(sr *stepRun, runStatus string, steps []store.RunStep, stepID string, output map[string]any) (nextSteps, error) {
 	status := make(map[string]flows.Status, len(steps))
 	vars := sr.vars
 	vars.Steps = make(map[string]any, len(steps))
@@ -338,15 +367,14 @@ func (e *Engine) advance(ctx context.Context, tx pgx.Tx, run store.Run, sr *step
 			vars.Steps[s.StepID] = out
 		}
 	}
-	condErrs := map[string]error{}
-	toRun, toSkip, err := flows.Advance(sr.c.def, status, e.cond(sr.c, vars, condErrs))
+	n := nextSteps{condErrs: map[string]error{}}
+	toRun, toSkip, err := flows.Advance(sr.c.def, status, e.cond(sr.c, vars, n.condErrs))
 	if err != nil {
-		return err
+		return n, err
 	}
-	var queue []string
 	for _, id := range toRun {
-		if condErrs[id] == nil {
-			queue = append(queue, id)
+		if n.condErrs[id] == nil {
+			n.queue = append(n.queue, id)
 			status[id] = flows.StatusQueued
 		} else {
 			status[id] = flows.StatusFailed
@@ -355,17 +383,43 @@ func (e *Engine) advance(ctx context.Context, tx pgx.Tx, run store.Run, sr *step
 	for _, id := range toSkip {
 		status[id] = flows.StatusSkipped
 	}
-	jobs, err := e.insertStepJobs(ctx, tx, run.ID, sr.c.def, queue, nil)
-	if err != nil {
-		return err
-	}
-	final := ""
+	n.skip = toSkip
 	if done, ok := flows.RunFinished(sr.c.def, status); done {
-		final = map[bool]string{true: "succeeded", false: "failed"}[ok]
-	} else if run.Status == "queued" {
-		final = "running"
+		n.runStatus = map[bool]string{true: "succeeded", false: "failed"}[ok]
+	} else if runStatus == "queued" {
+		n.runStatus = "running"
 	}
-	return e.recordQueued(ctx, tx, run.ID, toSkip, jobs, condErrs, final)
+	return n, nil
+}
+
+// finishesRun tells whether the step's outcome ends the run with nothing else
+// to do, judged from the steps as BeginStep read them: the others were all
+// finished then, and a finished step changes only under the run lock (retry,
+// cancel), which store.FinishLastStep checks.
+func (e *Engine) finishesRun(sr *stepRun, stepID, status string, output map[string]any) (others map[string]string, runStatus string, ok bool) {
+	steps := make([]store.RunStep, len(sr.steps))
+	others = make(map[string]string, len(sr.steps))
+	for i, s := range sr.steps {
+		steps[i] = s
+		if s.StepID == stepID {
+			steps[i].Status = status
+			continue
+		}
+		switch flows.Status(s.Status) {
+		case flows.StatusSucceeded, flows.StatusFailed, flows.StatusSkipped, flows.StatusCancelled:
+		default:
+			return nil, "", false
+		}
+		others[s.StepID] = s.Status
+	}
+	n, err := e.next(sr, sr.run.Status, steps, stepID, output)
+	if err != nil || len(n.queue) > 0 || len(n.skip) > 0 || len(n.condErrs) > 0 {
+		return nil, "", false
+	}
+	if n.runStatus != "succeeded" && n.runStatus != "failed" {
+		return nil, "", false
+	}
+	return others, n.runStatus, true
 }
 
 // jsonValue round-trips an output through JSON so that expressions see the same

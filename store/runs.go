@@ -443,6 +443,49 @@ func RecordAttempt(ctx context.Context, tx pgx.Tx, a StepAttempt, status string,
 	return run, steps, br.Close()
 }
 
+// FinishLastStep records the outcome of a run's last step and the run's own
+// in one round trip (one implicit transaction), if the run is as the caller
+// saw it: not cancelled, and its other steps (step id → status) unchanged.
+// Otherwise it changes nothing and answers false: the caller takes the
+// general path (RecordAttempt and what follows).
+func FinishLastStep(ctx context.Context, db DB, a StepAttempt, status string, input, output json.RawMessage, others map[string]string, runStatus string) (bool, error) {
+	want, err := json.Marshal(others)
+	if err != nil {
+		return false, fmt.Errorf("store: finish last step: %w", err)
+	}
+	logAttempt := !(a.Status == "succeeded" && a.Attempt == 1) // see RecordAttempt
+	b := &pgx.Batch{}
+	b.Queue(`SELECT FROM runs WHERE id = $1 FOR UPDATE`, a.RunID)
+	b.Queue(`WITH ok AS (
+			SELECT r.workspace_id FROM runs r
+			WHERE r.id = $1 AND r.status IN ('queued', 'running')
+				AND (SELECT coalesce(jsonb_object_agg(step_id, status), '{}') FROM run_steps WHERE run_id = $1 AND step_id <> $2) = $3::jsonb
+		), s AS (
+			UPDATE run_steps SET status = $4, input = coalesce($5, input), output = $6, error = $7, duration_ms = $8, finished_at = now()
+			WHERE run_id = $1 AND step_id = $2 AND EXISTS (SELECT FROM ok)
+		), a AS (
+			INSERT INTO step_attempts (run_id, step_id, workspace_id, attempt, status, error, started_at, finished_at, duration_ms)
+			SELECT $1, $2, ok.workspace_id, $9, $10, $7, $11, $12, $8 FROM ok WHERE $13
+		), r AS (
+			UPDATE runs SET status = $14, finished_at = now(),
+				started_at = coalesce(started_at, (SELECT min(started_at) FROM run_steps WHERE run_id = $1))
+			WHERE id = $1 AND EXISTS (SELECT FROM ok)
+		)
+		SELECT EXISTS (SELECT FROM ok)`,
+		a.RunID, a.StepID, string(want), status, input, output, a.Error, a.DurationMS,
+		a.Attempt, a.Status, a.StartedAt, a.FinishedAt, logAttempt, runStatus)
+	br := db.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return false, fmt.Errorf("store: lock run %s: %w", a.RunID, err)
+	}
+	var done bool
+	if err := br.QueryRow().Scan(&done); err != nil {
+		return false, fmt.Errorf("store: finish last step: %w", err)
+	}
+	return done, br.Close()
+}
+
 // RunAttempts lists every attempt of a run's steps: the attempt rows, and a
 // first attempt that succeeded read from its step (RecordAttempt writes none).
 func RunAttempts(ctx context.Context, db DB, runID uuid.UUID) ([]StepAttempt, error) {

@@ -1,0 +1,74 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/switchboard/switchboard/store"
+	"github.com/switchboard/switchboard/store/storetest"
+)
+
+// FinishLastStep writes all or nothing: it settles the run only when the
+// other steps are as the caller saw them and the run was not cancelled.
+func TestFinishLastStepGuard(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Pool(t)
+	m, err := store.CreateOwner(ctx, db, "finish@example.com", "x", "Acme")
+	require.NoError(t, err)
+	f, err := store.CreateFlow(ctx, db, m.WorkspaceID, "f", []byte(`{"trigger":{"type":"webhook"},"steps":[]}`), true, nil)
+	require.NoError(t, err)
+	newRun := func() store.Run {
+		ev := store.Event{WorkspaceID: m.WorkspaceID, FlowID: f.ID, Source: "webhook", Payload: []byte(`{}`)}
+		_, err := store.InsertEvent(ctx, db, &ev)
+		require.NoError(t, err)
+		r := store.Run{WorkspaceID: m.WorkspaceID, FlowID: f.ID, FlowVersion: 1, EventID: ev.ID, Status: "queued"}
+		require.NoError(t, store.InsertRun(ctx, db, &r, []store.RunStep{
+			{StepID: "a", Action: "http.request", Status: "succeeded", Output: []byte(`{"x":1}`)},
+			{StepID: "b", Action: "http.request", Status: "queued", Position: 1}}))
+		st, err := store.BeginStep(ctx, db, r.ID, "b")
+		require.NoError(t, err)
+		require.Equal(t, 1, st.Attempt)
+		return r
+	}
+	now := time.Now()
+	at := func(r store.Run) store.StepAttempt {
+		return store.StepAttempt{RunID: r.ID, StepID: "b", Attempt: 1, Status: "succeeded", StartedAt: now, FinishedAt: now, DurationMS: 3}
+	}
+
+	r := newRun()
+	done, err := store.FinishLastStep(ctx, db, at(r), "succeeded", []byte(`{"in":1}`), []byte(`{"out":2}`), map[string]string{"a": "failed"}, "succeeded")
+	require.NoError(t, err)
+	require.False(t, done, "a is not what the caller saw")
+	b, err := store.GetRunStep(ctx, db, r.ID, "b")
+	require.NoError(t, err)
+	require.Equal(t, "running", b.Status, "nothing written")
+
+	done, err = store.FinishLastStep(ctx, db, at(r), "succeeded", []byte(`{"in":1}`), []byte(`{"out":2}`), map[string]string{"a": "succeeded"}, "succeeded")
+	require.NoError(t, err)
+	require.True(t, done)
+	b, err = store.GetRunStep(ctx, db, r.ID, "b")
+	require.NoError(t, err)
+	require.Equal(t, "succeeded", b.Status)
+	require.JSONEq(t, `{"out":2}`, string(b.Output))
+	got, err := store.GetRun(ctx, db, m.WorkspaceID, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, "succeeded", got.Status)
+	require.NotNil(t, got.StartedAt)
+	require.NotNil(t, got.FinishedAt)
+	atts, err := store.RunAttempts(ctx, db, r.ID)
+	require.NoError(t, err)
+	require.Len(t, atts, 1, "a first attempt that succeeded is read from its step")
+	require.Equal(t, "b", atts[0].StepID)
+
+	r = newRun()
+	require.NoError(t, store.SetRunStatus(ctx, db, r.ID, "cancelled"))
+	done, err = store.FinishLastStep(ctx, db, at(r), "succeeded", nil, []byte(`{}`), map[string]string{"a": "succeeded"}, "succeeded")
+	require.NoError(t, err)
+	require.False(t, done, "a cancelled run is left alone")
+	got, err = store.GetRun(ctx, db, m.WorkspaceID, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, "cancelled", got.Status)
+}
