@@ -90,7 +90,7 @@ func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {
 
 type stepRun struct {
 	run   store.Run
-	steps []store.RunStep // as BeginStep read them
+	steps []store.RunStep // as ReadStep read them
 	c     *compiled
 	step  *flows.Step
 	vars  flows.Vars
@@ -98,7 +98,7 @@ type stepRun struct {
 }
 
 // runStep executes one attempt. Its database work is two round trips when the
-// step succeeds and ends its run: store.BeginStep (mark running + read) and
+// step succeeds and ends its run: store.ReadStep (read only) and
 // the transaction of finish. River completes the job afterwards in its own
 // batches; the step's status, not the job's, is what makes a repeated job a
 // no-op (loadStep finds the step finished and skips it).
@@ -120,7 +120,7 @@ func (e *Engine) runStep(ctx context.Context, job *river.Job[StepArgs]) error {
 	if execErr != nil {
 		execErr = connectors.Permanent(0, "could not build the input: "+execErr.Error())
 	} else {
-		stop := e.markRunningLater(sr.run)
+		stop := e.markRunningLater(sr, attempt, started)
 		output, execErr = e.execute(ctx, sr, input)
 		stop()
 	}
@@ -164,8 +164,8 @@ func (e *Engine) runStep(ctx context.Context, job *river.Job[StepArgs]) error {
 	}
 }
 
-// loadStep starts an attempt: it marks the step running and reads what the
-// step needs (store.BeginStep). It answers nil when the step is no longer
+// loadStep starts an attempt: it reads what the step needs (store.ReadStep)
+// and numbers the attempt. It answers nil when the step is no longer
 // runnable: the run was cancelled or pruned, or a repeated job found the step
 // finished.
 func (e *Engine) loadStep(ctx context.Context, a StepArgs) (*stepRun, int, error) {
@@ -173,7 +173,7 @@ func (e *Engine) loadStep(ctx context.Context, a StepArgs) (*stepRun, int, error
 	if err != nil {
 		return nil, 0, err
 	}
-	st, err := store.BeginStep(ctx, e.Pool, a.RunID, a.StepID)
+	st, err := store.ReadStep(ctx, e.Pool, a.RunID, a.StepID)
 	release()
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, 0, nil // pruned or deleted with its flow
@@ -211,29 +211,33 @@ func (e *Engine) loadStep(ctx context.Context, a StepArgs) (*stepRun, int, error
 	return &stepRun{run: run, steps: st.Steps, c: c, step: step, vars: vars}, st.Attempt, nil
 }
 
-// runningAfter is how long a step's call may take before its queued run is
-// marked running. A fast step's run goes from queued to its outcome in one
-// write: runs rows are indexed by status, so each status change costs every
-// index an entry.
+// runningAfter is how long a step's call may take before the step, and its
+// run if queued, are marked running. A fast step goes from queued to its
+// outcome in one write; a run whose one fast step succeeds, likewise (runs
+// rows are indexed by status, so each status change costs every index an
+// entry).
 const runningAfter = 250 * time.Millisecond
 
-// markRunningLater marks a queued run running unless stopped within
-// runningAfter; the finish that follows holds the run lock, so the two never
-// race on the status.
-func (e *Engine) markRunningLater(run store.Run) (stop func()) {
-	if run.Status != "queued" {
-		return func() {}
-	}
+// markRunningLater marks the step running unless stopped within
+// runningAfter. stop waits for a mark already under way, so that the
+// attempt's own record always comes after it.
+func (e *Engine) markRunningLater(sr *stepRun, attempt int, started time.Time) (stop func()) {
+	done := make(chan struct{})
 	t := time.AfterFunc(runningAfter, func() {
+		defer close(done)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		b := &pgx.Batch{}
-		store.QueueMarkRunRunning(b, run.ID)
+		store.QueueMarkStepRunning(b, sr.run.ID, sr.step.ID, attempt, started)
 		if err := e.Pool.SendBatch(ctx, b).Close(); err != nil {
-			e.Logger.Warn("mark run running", "run", run.ID, "err", err)
+			e.Logger.Warn("mark step running", "run", sr.run.ID, "step", sr.step.ID, "err", err)
 		}
 	})
-	return func() { t.Stop() }
+	return func() {
+		if !t.Stop() {
+			<-done
+		}
+	}
 }
 
 // dbSlot waits for one of the StepDBSlots; release gives it back.
@@ -393,7 +397,7 @@ func (e *Engine) next(sr *stepRun, runStatus string, steps []store.RunStep, step
 }
 
 // finishesRun tells whether the step's outcome ends the run with nothing else
-// to do, judged from the steps as BeginStep read them: the others were all
+// to do, judged from the steps as ReadStep read them: the others were all
 // finished then, and a finished step changes only under the run lock (retry,
 // cancel), which store.FinishLastStep checks.
 func (e *Engine) finishesRun(sr *stepRun, stepID, status string, output map[string]any) (others map[string]string, runStatus string, ok bool) {

@@ -28,7 +28,7 @@ func TestFinishLastStepGuard(t *testing.T) {
 		require.NoError(t, store.InsertRun(ctx, db, &r, []store.RunStep{
 			{StepID: "a", Action: "http.request", Status: "succeeded", Output: []byte(`{"x":1}`)},
 			{StepID: "b", Action: "http.request", Status: "queued", Position: 1}}))
-		st, err := store.BeginStep(ctx, db, r.ID, "b")
+		st, err := store.ReadStep(ctx, db, r.ID, "b")
 		require.NoError(t, err)
 		require.Equal(t, 1, st.Attempt)
 		return r
@@ -44,7 +44,7 @@ func TestFinishLastStepGuard(t *testing.T) {
 	require.False(t, done, "a is not what the caller saw")
 	b, err := store.GetRunStep(ctx, db, r.ID, "b")
 	require.NoError(t, err)
-	require.Equal(t, "running", b.Status, "nothing written")
+	require.Equal(t, "queued", b.Status, "nothing written")
 
 	done, err = store.FinishLastStep(ctx, db, at(r), "succeeded", []byte(`{"in":1}`), []byte(`{"out":2}`), map[string]string{"a": "succeeded"}, "succeeded")
 	require.NoError(t, err)
@@ -52,6 +52,8 @@ func TestFinishLastStepGuard(t *testing.T) {
 	b, err = store.GetRunStep(ctx, db, r.ID, "b")
 	require.NoError(t, err)
 	require.Equal(t, "succeeded", b.Status)
+	require.Equal(t, 1, b.Attempts, "the attempt is counted as it ends")
+	require.NotNil(t, b.StartedAt)
 	require.JSONEq(t, `{"out":2}`, string(b.Output))
 	got, err := store.GetRun(ctx, db, m.WorkspaceID, r.ID)
 	require.NoError(t, err)

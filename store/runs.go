@@ -354,33 +354,23 @@ type StepStart struct {
 	Steps []RunStep
 	Event Event
 	// Attempt is the attempt now starting; 0 when the step is not runnable
-	// (finished, or its run cancelled) and nothing was changed.
+	// (not queued or running, or its run cancelled).
 	Attempt int
 }
 
-// BeginStep marks a queued (or crashed running) step running for a new
-// attempt, then reads the run, its steps and its event: one round trip, one
-// implicit transaction. The run's own status is left alone (see
-// QueueMarkRunRunning). A run that no longer exists answers ErrNotFound.
-func BeginStep(ctx context.Context, db DB, runID uuid.UUID, stepID string) (StepStart, error) {
+// ReadStep reads what a step job needs (the run, its steps, its event) in one
+// round trip and writes nothing: a step's attempt is recorded when it ends
+// (RecordAttempt, FinishLastStep), and it shows as running only if it takes
+// a while (QueueMarkStepRunning). A run that no longer exists answers
+// ErrNotFound.
+func ReadStep(ctx context.Context, db DB, runID uuid.UUID, stepID string) (StepStart, error) {
 	b := &pgx.Batch{}
-	b.Queue(`WITH s AS (
-			UPDATE run_steps s SET status = 'running', attempts = s.attempts + 1, started_at = coalesce(s.started_at, now())
-			FROM runs r
-			WHERE s.run_id = $1 AND s.step_id = $2 AND s.status IN ('queued', 'running')
-				AND r.id = s.run_id AND r.status <> 'cancelled'
-			RETURNING s.attempts
-		)
-		SELECT coalesce((SELECT attempts FROM s), 0)`, runID, stepID)
 	b.Queue(`SELECT `+runColumns+` FROM runs WHERE id = $1`, runID)
 	b.Queue(`SELECT `+stepColumns+` FROM run_steps WHERE run_id = $1 ORDER BY position`, runID)
 	b.Queue(`SELECT `+eventColumns+` FROM events WHERE id = (SELECT event_id FROM runs WHERE id = $1)`, runID)
 	br := db.SendBatch(ctx, b)
 	defer br.Close()
 	var st StepStart
-	if err := br.QueryRow().Scan(&st.Attempt); err != nil {
-		return StepStart{}, fmt.Errorf("store: begin step: %w", err)
-	}
 	rows, _ := br.Query()
 	run, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Run])
 	if err != nil {
@@ -397,7 +387,23 @@ func BeginStep(ctx context.Context, db DB, runID uuid.UUID, stepID string) (Step
 		return StepStart{}, fmt.Errorf("store: event of run %s: %w", runID, notFound(err))
 	}
 	st.Run, st.Steps, st.Event = run, steps, ev
+	if run.Status != "cancelled" {
+		for _, s := range steps {
+			if s.StepID == stepID && (s.Status == "queued" || s.Status == "running") {
+				st.Attempt = s.Attempts + 1
+			}
+		}
+	}
 	return st, br.Close()
+}
+
+// QueueMarkStepRunning adds to a batch: a step whose attempt is taking a
+// while shows as running, with the attempt's number and start, and so does
+// its run if it was queued.
+func QueueMarkStepRunning(b *pgx.Batch, runID uuid.UUID, stepID string, attempt int, started time.Time) {
+	b.Queue(`UPDATE run_steps SET status = 'running', attempts = greatest(attempts, $3), started_at = coalesce(started_at, $4)
+		WHERE run_id = $1 AND step_id = $2 AND status = 'queued'`, runID, stepID, attempt, started)
+	QueueMarkRunRunning(b, runID)
 }
 
 // RecordAttempt locks the run and, unless it was cancelled, appends the
@@ -416,9 +422,10 @@ func RecordAttempt(ctx context.Context, tx pgx.Tx, a StepAttempt, status string,
 			a.RunID, a.StepID, a.Attempt, a.Status, a.Error, a.StartedAt, a.FinishedAt, a.DurationMS)
 	}
 	b.Queue(`UPDATE run_steps SET status = $3, input = coalesce($4, input), output = $5, error = $6, duration_ms = $7,
+			attempts = greatest(attempts, $8), started_at = coalesce(started_at, $9),
 			finished_at = CASE WHEN $3 IN ('succeeded', 'failed', 'skipped', 'cancelled') THEN now() ELSE NULL END
 		WHERE run_id = $1 AND step_id = $2 AND EXISTS (SELECT FROM runs WHERE id = $1 AND status <> 'cancelled')`,
-		a.RunID, a.StepID, status, input, output, a.Error, a.DurationMS)
+		a.RunID, a.StepID, status, input, output, a.Error, a.DurationMS, a.Attempt, a.StartedAt)
 	b.Queue(`SELECT `+stepColumns+` FROM run_steps WHERE run_id = $1 ORDER BY position`, a.RunID)
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
@@ -461,14 +468,15 @@ func FinishLastStep(ctx context.Context, db DB, a StepAttempt, status string, in
 			WHERE r.id = $1 AND r.status IN ('queued', 'running')
 				AND (SELECT coalesce(jsonb_object_agg(step_id, status), '{}') FROM run_steps WHERE run_id = $1 AND step_id <> $2) = $3::jsonb
 		), s AS (
-			UPDATE run_steps SET status = $4, input = coalesce($5, input), output = $6, error = $7, duration_ms = $8, finished_at = now()
+			UPDATE run_steps SET status = $4, input = coalesce($5, input), output = $6, error = $7, duration_ms = $8, finished_at = now(),
+				attempts = greatest(attempts, $9), started_at = coalesce(started_at, $11)
 			WHERE run_id = $1 AND step_id = $2 AND EXISTS (SELECT FROM ok)
 		), a AS (
 			INSERT INTO step_attempts (run_id, step_id, workspace_id, attempt, status, error, started_at, finished_at, duration_ms)
 			SELECT $1, $2, ok.workspace_id, $9, $10, $7, $11, $12, $8 FROM ok WHERE $13
 		), r AS (
 			UPDATE runs SET status = $14, finished_at = now(),
-				started_at = coalesce(started_at, (SELECT min(started_at) FROM run_steps WHERE run_id = $1))
+				started_at = coalesce(started_at, (SELECT min(started_at) FROM run_steps WHERE run_id = $1), $11)
 			WHERE id = $1 AND EXISTS (SELECT FROM ok)
 		)
 		SELECT EXISTS (SELECT FROM ok)`,
