@@ -358,43 +358,63 @@ type StepStart struct {
 	Attempt int
 }
 
-// ReadStep reads what a step job needs (the run, its steps, its event) in one
-// round trip and writes nothing: a step's attempt is recorded when it ends
+// ReadStep reads what a step job needs (the run, its steps' states and
+// outputs, its event's payload and headers) in one round trip and writes
+// nothing: a step's attempt is recorded when it ends
 // (RecordAttempt, FinishLastStep), and it shows as running only if it takes
 // a while (QueueMarkStepRunning). A run that no longer exists answers
 // ErrNotFound.
 func ReadStep(ctx context.Context, db DB, runID uuid.UUID, stepID string) (StepStart, error) {
+	// The hottest read of all (once per step attempt): only the columns a
+	// step needs, scanned by position.
 	b := &pgx.Batch{}
-	b.Queue(`SELECT `+runColumns+` FROM runs WHERE id = $1`, runID)
-	b.Queue(`SELECT `+stepColumns+` FROM run_steps WHERE run_id = $1 ORDER BY position`, runID)
-	b.Queue(`SELECT `+eventColumns+` FROM events WHERE id = (SELECT event_id FROM runs WHERE id = $1)`, runID)
+	b.Queue(`SELECT id, workspace_id, flow_id, flow_version, event_id, status, definition FROM runs WHERE id = $1`, runID)
+	b.Queue(stepStatesQuery, runID)
+	b.Queue(`SELECT payload, headers FROM events WHERE id = (SELECT event_id FROM runs WHERE id = $1)`, runID)
 	br := db.SendBatch(ctx, b)
 	defer br.Close()
 	var st StepStart
-	rows, _ := br.Query()
-	run, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Run])
+	r := &st.Run
+	err := br.QueryRow().Scan(&r.ID, &r.WorkspaceID, &r.FlowID, &r.FlowVersion, &r.EventID, &r.Status, &r.Definition)
 	if err != nil {
 		return StepStart{}, fmt.Errorf("store: run %s: %w", runID, notFound(err))
 	}
-	rows, _ = br.Query()
-	steps, err := pgx.CollectRows(rows, pgx.RowToStructByName[RunStep])
-	if err != nil {
-		return StepStart{}, fmt.Errorf("store: run steps: %w", err)
+	if st.Steps, err = scanStepStates(br, runID); err != nil {
+		return StepStart{}, err
 	}
-	rows, _ = br.Query()
-	ev, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Event])
-	if err != nil {
+	st.Event.ID = r.EventID
+	if err := br.QueryRow().Scan(&st.Event.Payload, &st.Event.Headers); err != nil {
 		return StepStart{}, fmt.Errorf("store: event of run %s: %w", runID, notFound(err))
 	}
-	st.Run, st.Steps, st.Event = run, steps, ev
-	if run.Status != "cancelled" {
-		for _, s := range steps {
+	if r.Status != "cancelled" {
+		for _, s := range st.Steps {
 			if s.StepID == stepID && (s.Status == "queued" || s.Status == "running") {
 				st.Attempt = s.Attempts + 1
 			}
 		}
 	}
 	return st, br.Close()
+}
+
+// stepStatesQuery reads what the engine needs of a run's steps: see scanStepStates.
+const stepStatesQuery = `SELECT step_id, status, attempts, output FROM run_steps WHERE run_id = $1 ORDER BY position`
+
+// scanStepStates reads stepStatesQuery's answer from a batch: each step's id,
+// status, attempts and output, and nothing else.
+func scanStepStates(br pgx.BatchResults, runID uuid.UUID) ([]RunStep, error) {
+	rows, _ := br.Query()
+	var steps []RunStep
+	var s RunStep
+	_, err := pgx.ForEachRow(rows, []any{&s.StepID, &s.Status, &s.Attempts, &s.Output}, func() error {
+		s.RunID = runID
+		steps = append(steps, s)
+		s.Output = nil // a fresh buffer for the next row
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: run steps: %w", err)
+	}
+	return steps, nil
 }
 
 // QueueMarkStepRunning adds to a batch: a step whose attempt is taking a
@@ -408,7 +428,8 @@ func QueueMarkStepRunning(b *pgx.Batch, runID uuid.UUID, stepID string, attempt 
 
 // RecordAttempt locks the run and, unless it was cancelled, appends the
 // attempt and sets the step's state (input, output and error with it); it
-// returns the run and its steps as they now are: one round trip, inside tx.
+// returns the run and its steps' states (scanStepStates) as they now are:
+// one round trip, inside tx.
 // Every change to a run's steps holds this lock (see LockRun).
 func RecordAttempt(ctx context.Context, tx pgx.Tx, a StepAttempt, status string, input, output json.RawMessage) (Run, []RunStep, error) {
 	b := &pgx.Batch{}
@@ -426,7 +447,7 @@ func RecordAttempt(ctx context.Context, tx pgx.Tx, a StepAttempt, status string,
 			finished_at = CASE WHEN $3 IN ('succeeded', 'failed', 'skipped', 'cancelled') THEN now() ELSE NULL END
 		WHERE run_id = $1 AND step_id = $2 AND EXISTS (SELECT FROM runs WHERE id = $1 AND status <> 'cancelled')`,
 		a.RunID, a.StepID, status, input, output, a.Error, a.DurationMS, a.Attempt, a.StartedAt)
-	b.Queue(`SELECT `+stepColumns+` FROM run_steps WHERE run_id = $1 ORDER BY position`, a.RunID)
+	b.Queue(stepStatesQuery, a.RunID)
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
 	rows, _ := br.Query()
@@ -442,10 +463,9 @@ func RecordAttempt(ctx context.Context, tx pgx.Tx, a StepAttempt, status string,
 	if _, err := br.Exec(); err != nil {
 		return Run{}, nil, fmt.Errorf("store: record step: %w", err)
 	}
-	rows, _ = br.Query()
-	steps, err := pgx.CollectRows(rows, pgx.RowToStructByName[RunStep])
+	steps, err := scanStepStates(br, a.RunID)
 	if err != nil {
-		return Run{}, nil, fmt.Errorf("store: run steps: %w", err)
+		return Run{}, nil, err
 	}
 	return run, steps, br.Close()
 }
