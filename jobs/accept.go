@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -117,7 +116,8 @@ func (e *Engine) Accept(ctx context.Context, in Incoming) (Accepted, error) {
 			return Accepted{}, err
 		}
 	}
-	e.accepts.submit(e, p)
+	e.accepts.add(p)
+	<-p.done
 	if p.err != nil {
 		return Accepted{}, p.err
 	}
@@ -169,57 +169,14 @@ func (e *Engine) planRun(run store.Run, c *compiled, vars flows.Vars) (runPlan, 
 	return p, nil
 }
 
-// acceptQueue gathers events for group commits.
-type acceptQueue struct {
-	mu         sync.Mutex
-	waiting    []*pending
-	committers int
-}
-
 const (
-	// acceptCommitters is how many group commits may be in flight at once.
+	// acceptCommitters is how many group commits of events may be in flight at once.
 	acceptCommitters = 4
 	// acceptBatchMax bounds the events in one transaction.
 	acceptBatchMax = 128
 	// acceptTimeout bounds one group commit.
 	acceptTimeout = 30 * time.Second
 )
-
-// submit queues p and returns once its commit is done.
-func (q *acceptQueue) submit(e *Engine, p *pending) {
-	q.mu.Lock()
-	q.waiting = append(q.waiting, p)
-	start := q.committers < acceptCommitters
-	if start {
-		q.committers++
-	}
-	q.mu.Unlock()
-	if start {
-		go q.commitLoop(e)
-	}
-	<-p.done
-}
-
-// commitLoop commits waiting events batch by batch until none is left.
-func (q *acceptQueue) commitLoop(e *Engine) {
-	for {
-		q.mu.Lock()
-		n := min(len(q.waiting), acceptBatchMax)
-		if n == 0 {
-			q.committers--
-			q.mu.Unlock()
-			return
-		}
-		batch := make([]*pending, n)
-		copy(batch, q.waiting)
-		q.waiting = q.waiting[n:]
-		if len(q.waiting) == 0 {
-			q.waiting = nil // let the backing array go
-		}
-		q.mu.Unlock()
-		e.commitAccepts(batch)
-	}
-}
 
 // commitAccepts commits a batch in one transaction. Should that fail, each
 // event is tried in a transaction of its own, so that one bad event (its flow

@@ -59,7 +59,8 @@ type Engine struct {
 	EngineDeps
 	client   *river.Client[pgx.Tx]
 	programs programCache
-	accepts  acceptQueue
+	accepts  *group[*pending]
+	finishes *group[*lastStep]
 	stepDB   chan struct{}
 }
 
@@ -74,7 +75,10 @@ func NewEngine(d EngineDeps) *Engine {
 	if d.StepDBSlots <= 0 {
 		d.StepDBSlots = 4 * runtime.GOMAXPROCS(0)
 	}
-	return &Engine{EngineDeps: d, programs: programCache{m: map[programKey]*compiled{}}, stepDB: make(chan struct{}, d.StepDBSlots)}
+	e := &Engine{EngineDeps: d, programs: programCache{m: map[programKey]*compiled{}}, stepDB: make(chan struct{}, d.StepDBSlots)}
+	e.accepts = newGroup(acceptCommitters, acceptBatchMax, e.commitAccepts)
+	e.finishes = newGroup(finishCommitters, finishBatchMax, e.commitLastSteps)
+	return e
 }
 
 // Instrumentation returns the engine's counters for GET /metrics.

@@ -240,6 +240,51 @@ func (e *Engine) markRunningLater(sr *stepRun, attempt int, started time.Time) (
 	}
 }
 
+// lastStep waits for its group commit (store.FinishLastSteps).
+type lastStep struct {
+	store.LastStep
+	done chan struct{}
+	ok   bool // written; false: the run changed, take the general path
+	err  error
+}
+
+const (
+	// finishCommitters is how many group commits of last steps may be in flight at once.
+	finishCommitters = 2
+	// finishBatchMax bounds the steps in one.
+	finishBatchMax = 128
+)
+
+// commitLastSteps writes a batch of last steps in one round trip. Should that
+// fail, each is tried alone, so that one bad row cannot fail the others.
+func (e *Engine) commitLastSteps(batch []*lastStep) {
+	ctx, cancel := context.WithTimeout(context.Background(), acceptTimeout)
+	defer cancel()
+	ls := make([]store.LastStep, len(batch))
+	for i, l := range batch {
+		ls[i] = l.LastStep
+	}
+	done, err := store.FinishLastSteps(ctx, e.Pool, ls)
+	if err != nil && len(batch) > 1 {
+		e.Logger.Warn("group commit of last steps failed; writing them one by one", "steps", len(batch), "err", err)
+		for _, l := range batch {
+			var d []bool
+			if d, l.err = store.FinishLastSteps(ctx, e.Pool, []store.LastStep{l.LastStep}); l.err == nil {
+				l.ok = d[0]
+			}
+			close(l.done)
+		}
+		return
+	}
+	for i, l := range batch {
+		l.err = err
+		if err == nil {
+			l.ok = done[i]
+		}
+		close(l.done)
+	}
+}
+
 // dbSlot waits for one of the StepDBSlots; release gives it back.
 func (e *Engine) dbSlot(ctx context.Context) (release func(), err error) {
 	select {
@@ -309,18 +354,22 @@ func (e *Engine) finish(ctx context.Context, sr *stepRun, at store.StepAttempt, 
 			return fmt.Errorf("engine: encode output: %w", err)
 		}
 	}
+	// The last step of a run: one round trip shared with other runs' last
+	// steps, when nothing changed meanwhile.
+	if others, runStatus, ok := e.finishesRun(sr, at.StepID, status, output); ok {
+		l := &lastStep{LastStep: store.LastStep{Attempt: at, Status: status, Input: sr.input, Output: outJSON,
+			Others: others, RunStatus: runStatus}, done: make(chan struct{})}
+		e.finishes.add(l)
+		<-l.done
+		if l.err != nil || l.ok {
+			return l.err
+		}
+	}
 	release, err := e.dbSlot(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
-	// The last step of a run: one round trip, when nothing changed meanwhile.
-	if others, runStatus, ok := e.finishesRun(sr, at.StepID, status, output); ok {
-		done, err := store.FinishLastStep(ctx, e.Pool, at, status, sr.input, outJSON, others, runStatus)
-		if err != nil || done {
-			return err
-		}
-	}
 	return pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
 		run, steps, err := store.RecordAttempt(ctx, tx, at, status, sr.input, outJSON)
 		if err != nil || run.Status == "cancelled" {

@@ -470,46 +470,98 @@ func RecordAttempt(ctx context.Context, tx pgx.Tx, a StepAttempt, status string,
 	return run, steps, br.Close()
 }
 
-// FinishLastStep records the outcome of a run's last step and the run's own
-// in one round trip (one implicit transaction), if the run is as the caller
-// saw it: not cancelled, and its other steps (step id → status) unchanged.
-// Otherwise it changes nothing and answers false: the caller takes the
-// general path (RecordAttempt and what follows).
+// LastStep is the outcome of a run's last step, for FinishLastSteps.
+type LastStep struct {
+	Attempt       StepAttempt
+	Status        string // the step's: succeeded or failed
+	Input, Output json.RawMessage
+	Others        map[string]string // the run's other steps: id → status, as the caller saw them
+	RunStatus     string            // the run's: succeeded or failed
+}
+
+// FinishLastStep is FinishLastSteps for one step.
 func FinishLastStep(ctx context.Context, db DB, a StepAttempt, status string, input, output json.RawMessage, others map[string]string, runStatus string) (bool, error) {
-	want, err := json.Marshal(others)
+	done, err := FinishLastSteps(ctx, db, []LastStep{{Attempt: a, Status: status, Input: input, Output: output, Others: others, RunStatus: runStatus}})
 	if err != nil {
-		return false, fmt.Errorf("store: finish last step: %w", err)
+		return false, err
 	}
-	logAttempt := !(a.Status == "succeeded" && a.Attempt == 1) // see RecordAttempt
+	return done[0], nil
+}
+
+// FinishLastSteps records the outcomes of runs' last steps and the runs' own,
+// for many runs in one round trip (one implicit transaction). Each is written
+// only if its run is as the caller saw it: not cancelled, and its other steps
+// unchanged; otherwise nothing of it is written and done[i] is false, for the
+// caller to take the general path (RecordAttempt and what follows).
+func FinishLastSteps(ctx context.Context, db DB, ls []LastStep) (done []bool, err error) {
+	n := len(ls)
+	runs, steps, others, statuses := make([][16]byte, n), make([]string, n), make([]string, n), make([]string, n)
+	inputs, outputs, errs := make([]*string, n), make([]*string, n), make([]*string, n)
+	durations, attempts, astatuses := make([]int32, n), make([]int32, n), make([]string, n)
+	started, finished, logs, runStatuses := make([]time.Time, n), make([]time.Time, n), make([]bool, n), make([]string, n)
+	text := func(b json.RawMessage) *string {
+		if b == nil {
+			return nil
+		}
+		s := string(b)
+		return &s
+	}
+	for i, l := range ls {
+		o, err := json.Marshal(l.Others)
+		if err != nil {
+			return nil, fmt.Errorf("store: finish last steps: %w", err)
+		}
+		a := l.Attempt
+		runs[i], steps[i], others[i], statuses[i] = a.RunID, a.StepID, string(o), l.Status
+		inputs[i], outputs[i], errs[i] = text(l.Input), text(l.Output), a.Error
+		durations[i], attempts[i], astatuses[i] = int32(a.DurationMS), int32(a.Attempt), a.Status
+		started[i], finished[i], runStatuses[i] = a.StartedAt, a.FinishedAt, l.RunStatus
+		logs[i] = !(a.Status == "succeeded" && a.Attempt == 1) // see RecordAttempt
+	}
 	b := &pgx.Batch{}
-	b.Queue(`SELECT FROM runs WHERE id = $1 FOR UPDATE`, a.RunID)
-	b.Queue(`WITH ok AS (
-			SELECT r.workspace_id FROM runs r
-			WHERE r.id = $1 AND r.status IN ('queued', 'running')
-				AND (SELECT coalesce(jsonb_object_agg(step_id, status), '{}') FROM run_steps WHERE run_id = $1 AND step_id <> $2) = $3::jsonb
+	// Lock the runs (in id order, so that concurrent batches cannot deadlock);
+	// the next statement's snapshot then sees every change made under those locks.
+	b.Queue(`SELECT FROM runs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, runs)
+	b.Queue(`WITH u AS (
+			SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::int[],
+				$9::int[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::bool[], $14::text[])
+				WITH ORDINALITY AS u(run_id, step_id, others, status, input, output, error, duration_ms,
+					attempt, attempt_status, started, finished, log, run_status, n)
+		), ok AS (
+			SELECT u.*, r.workspace_id FROM u JOIN runs r ON r.id = u.run_id
+			WHERE r.status IN ('queued', 'running')
+				AND (SELECT coalesce(jsonb_object_agg(s.step_id, s.status), '{}') FROM run_steps s
+					WHERE s.run_id = u.run_id AND s.step_id <> u.step_id) = u.others
 		), s AS (
-			UPDATE run_steps SET status = $4, input = coalesce($5, input), output = $6, error = $7, duration_ms = $8, finished_at = now(),
-				attempts = greatest(attempts, $9), started_at = coalesce(started_at, $11)
-			WHERE run_id = $1 AND step_id = $2 AND EXISTS (SELECT FROM ok)
+			UPDATE run_steps rs SET status = ok.status, input = coalesce(ok.input, rs.input), output = ok.output, error = ok.error,
+				duration_ms = ok.duration_ms, finished_at = now(), attempts = greatest(rs.attempts, ok.attempt),
+				started_at = coalesce(rs.started_at, ok.started)
+			FROM ok WHERE rs.run_id = ok.run_id AND rs.step_id = ok.step_id
 		), a AS (
 			INSERT INTO step_attempts (run_id, step_id, workspace_id, attempt, status, error, started_at, finished_at, duration_ms)
-			SELECT $1, $2, ok.workspace_id, $9, $10, $7, $11, $12, $8 FROM ok WHERE $13
+			SELECT ok.run_id, ok.step_id, ok.workspace_id, ok.attempt, ok.attempt_status, ok.error, ok.started, ok.finished, ok.duration_ms
+			FROM ok WHERE ok.log
 		), r AS (
-			UPDATE runs SET status = $14, finished_at = now(),
-				started_at = coalesce(started_at, (SELECT min(started_at) FROM run_steps WHERE run_id = $1), $11)
-			WHERE id = $1 AND EXISTS (SELECT FROM ok)
+			UPDATE runs SET status = ok.run_status, finished_at = now(),
+				started_at = coalesce(runs.started_at, (SELECT min(started_at) FROM run_steps WHERE run_id = runs.id), ok.started)
+			FROM ok WHERE runs.id = ok.run_id
 		)
-		SELECT EXISTS (SELECT FROM ok)`,
-		a.RunID, a.StepID, string(want), status, input, output, a.Error, a.DurationMS,
-		a.Attempt, a.Status, a.StartedAt, a.FinishedAt, logAttempt, runStatus)
+		SELECT n FROM ok`,
+		runs, steps, others, statuses, inputs, outputs, errs, durations, attempts, astatuses, started, finished, logs, runStatuses)
 	br := db.SendBatch(ctx, b)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
-		return false, fmt.Errorf("store: lock run %s: %w", a.RunID, err)
+		return nil, fmt.Errorf("store: lock runs: %w", err)
 	}
-	var done bool
-	if err := br.QueryRow().Scan(&done); err != nil {
-		return false, fmt.Errorf("store: finish last step: %w", err)
+	rows, _ := br.Query()
+	done = make([]bool, n)
+	var k int64
+	_, err = pgx.ForEachRow(rows, []any{&k}, func() error {
+		done[k-1] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: finish last steps: %w", err)
 	}
 	return done, br.Close()
 }
