@@ -61,6 +61,7 @@ type Engine struct {
 	programs programCache
 	accepts  *group[*pending]
 	finishes *group[*lastStep]
+	reads    *group[*stepRead]
 	stepDB   chan struct{}
 }
 
@@ -78,6 +79,7 @@ func NewEngine(d EngineDeps) *Engine {
 	e := &Engine{EngineDeps: d, programs: programCache{m: map[programKey]*compiled{}}, stepDB: make(chan struct{}, d.StepDBSlots)}
 	e.accepts = newGroup(acceptCommitters, acceptBatchMax, e.commitAccepts)
 	e.finishes = newGroup(finishCommitters, finishBatchMax, e.commitLastSteps)
+	e.reads = newGroup(readers, readBatchMax, e.readSteps)
 	return e
 }
 

@@ -169,12 +169,7 @@ func (e *Engine) runStep(ctx context.Context, job *river.Job[StepArgs]) error {
 // runnable: the run was cancelled or pruned, or a repeated job found the step
 // finished.
 func (e *Engine) loadStep(ctx context.Context, a StepArgs) (*stepRun, int, error) {
-	release, err := e.dbSlot(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	st, err := store.ReadStep(ctx, e.Pool, a.RunID, a.StepID)
-	release()
+	st, err := e.readStep(a.RunID, a.StepID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, 0, nil // pruned or deleted with its flow
 	}
@@ -237,6 +232,46 @@ func (e *Engine) markRunningLater(sr *stepRun, attempt int, started time.Time) (
 		if !t.Stop() {
 			<-done
 		}
+	}
+}
+
+// stepRead waits for its shared read (store.ReadSteps).
+type stepRead struct {
+	ref  store.StepRef
+	st   store.StepStart
+	err  error
+	done chan struct{}
+}
+
+const (
+	// readers is how many shared reads of steps may be in flight at once.
+	readers = 2
+	// readBatchMax bounds the steps read in one.
+	readBatchMax = 128
+)
+
+// readStep reads what a step job needs, sharing the round trip with the
+// other jobs starting meanwhile.
+func (e *Engine) readStep(runID uuid.UUID, stepID string) (store.StepStart, error) {
+	r := &stepRead{ref: store.StepRef{RunID: runID, StepID: stepID}, done: make(chan struct{})}
+	e.reads.add(r)
+	<-r.done
+	return r.st, r.err
+}
+
+func (e *Engine) readSteps(batch []*stepRead) {
+	ctx, cancel := context.WithTimeout(context.Background(), acceptTimeout)
+	defer cancel()
+	refs := make([]store.StepRef, len(batch))
+	for i, r := range batch {
+		refs[i] = r.ref
+	}
+	sts, errs, err := store.ReadSteps(ctx, e.Pool, refs)
+	for i, r := range batch {
+		if r.err = err; err == nil {
+			r.st, r.err = sts[i], errs[i]
+		}
+		close(r.done)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/switchboard/switchboard/store"
@@ -73,4 +74,20 @@ func TestFinishLastStepGuard(t *testing.T) {
 	got, err = store.GetRun(ctx, db, m.WorkspaceID, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, "cancelled", got.Status)
+
+	// Many runs in one round trip: each is written or left alone on its own.
+	r1, r2, r3 := newRun(), newRun(), newRun()
+	require.NoError(t, store.SetRunStatus(ctx, db, r3.ID, "cancelled"))
+	last := func(r store.Run, others map[string]string) store.LastStep {
+		return store.LastStep{Attempt: at(r), Status: "succeeded", Output: []byte(`{}`), Others: others, RunStatus: "succeeded"}
+	}
+	ok := map[string]string{"a": "succeeded"}
+	many, err := store.FinishLastSteps(ctx, db, []store.LastStep{last(r1, ok), last(r2, map[string]string{}), last(r3, ok)})
+	require.NoError(t, err)
+	require.Equal(t, []bool{true, false, false}, many)
+	for id, want := range map[uuid.UUID]string{r1.ID: "succeeded", r2.ID: "queued", r3.ID: "cancelled"} {
+		got, err := store.GetRun(ctx, db, m.WorkspaceID, id)
+		require.NoError(t, err)
+		require.Equal(t, want, got.Status)
+	}
 }

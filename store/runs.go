@@ -360,40 +360,98 @@ type StepStart struct {
 
 // ReadStep reads what a step job needs (the run, its steps' states and
 // outputs, its event's payload and headers) in one round trip and writes
-// nothing: a step's attempt is recorded when it ends
-// (RecordAttempt, FinishLastStep), and it shows as running only if it takes
-// a while (QueueMarkStepRunning). A run that no longer exists answers
-// ErrNotFound.
+// nothing: a step's attempt is recorded when it ends (RecordAttempt,
+// FinishLastSteps), and it shows as running only if it takes a while
+// (QueueMarkStepRunning). A run that no longer exists answers ErrNotFound.
 func ReadStep(ctx context.Context, db DB, runID uuid.UUID, stepID string) (StepStart, error) {
+	sts, errs, err := ReadSteps(ctx, db, []StepRef{{RunID: runID, StepID: stepID}})
+	if err != nil {
+		return StepStart{}, err
+	}
+	return sts[0], errs[0]
+}
+
+// StepRef names a step of a run.
+type StepRef struct {
+	RunID  uuid.UUID
+	StepID string
+}
+
+// ReadSteps is ReadStep for many steps (of many runs) in one round trip.
+// errs[i] is ErrNotFound when refs[i]'s run no longer exists.
+func ReadSteps(ctx context.Context, db DB, refs []StepRef) (sts []StepStart, errs []error, err error) {
+	ids := make([][16]byte, 0, len(refs))
+	seen := make(map[uuid.UUID]bool, len(refs))
+	for _, r := range refs {
+		if !seen[r.RunID] {
+			seen[r.RunID] = true
+			ids = append(ids, r.RunID)
+		}
+	}
 	// The hottest read of all (once per step attempt): only the columns a
 	// step needs, scanned by position.
 	b := &pgx.Batch{}
-	b.Queue(`SELECT id, workspace_id, flow_id, flow_version, event_id, status, definition FROM runs WHERE id = $1`, runID)
-	b.Queue(stepStatesQuery, runID)
-	b.Queue(`SELECT payload, headers FROM events WHERE id = (SELECT event_id FROM runs WHERE id = $1)`, runID)
+	b.Queue(`SELECT id, workspace_id, flow_id, flow_version, event_id, status, definition FROM runs WHERE id = ANY($1::uuid[])`, ids)
+	b.Queue(`SELECT run_id, step_id, status, attempts, output FROM run_steps WHERE run_id = ANY($1::uuid[]) ORDER BY run_id, position`, ids)
+	b.Queue(`SELECT id, payload, headers FROM events WHERE id IN (SELECT event_id FROM runs WHERE id = ANY($1::uuid[]))`, ids)
 	br := db.SendBatch(ctx, b)
 	defer br.Close()
-	var st StepStart
-	r := &st.Run
-	err := br.QueryRow().Scan(&r.ID, &r.WorkspaceID, &r.FlowID, &r.FlowVersion, &r.EventID, &r.Status, &r.Definition)
+	runs := make(map[uuid.UUID]*StepStart, len(ids))
+	rows, _ := br.Query()
+	var r Run
+	_, err = pgx.ForEachRow(rows, []any{&r.ID, &r.WorkspaceID, &r.FlowID, &r.FlowVersion, &r.EventID, &r.Status, &r.Definition}, func() error {
+		runs[r.ID] = &StepStart{Run: r}
+		r.Definition = nil // a fresh buffer for the next row
+		return nil
+	})
 	if err != nil {
-		return StepStart{}, fmt.Errorf("store: run %s: %w", runID, notFound(err))
+		return nil, nil, fmt.Errorf("store: read runs: %w", err)
 	}
-	if st.Steps, err = scanStepStates(br, runID); err != nil {
-		return StepStart{}, err
+	rows, _ = br.Query()
+	var s RunStep
+	_, err = pgx.ForEachRow(rows, []any{&s.RunID, &s.StepID, &s.Status, &s.Attempts, &s.Output}, func() error {
+		if st := runs[s.RunID]; st != nil {
+			st.Steps = append(st.Steps, s)
+		}
+		s.Output = nil
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: read run steps: %w", err)
 	}
-	st.Event.ID = r.EventID
-	if err := br.QueryRow().Scan(&st.Event.Payload, &st.Event.Headers); err != nil {
-		return StepStart{}, fmt.Errorf("store: event of run %s: %w", runID, notFound(err))
+	events := make(map[uuid.UUID]Event, len(ids))
+	rows, _ = br.Query()
+	var ev Event
+	_, err = pgx.ForEachRow(rows, []any{&ev.ID, &ev.Payload, &ev.Headers}, func() error {
+		events[ev.ID] = ev
+		ev.Payload, ev.Headers = nil, nil
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: read events: %w", err)
 	}
-	if r.Status != "cancelled" {
-		for _, s := range st.Steps {
-			if s.StepID == stepID && (s.Status == "queued" || s.Status == "running") {
-				st.Attempt = s.Attempts + 1
+	sts, errs = make([]StepStart, len(refs)), make([]error, len(refs))
+	for i, ref := range refs {
+		st := runs[ref.RunID]
+		if st == nil {
+			errs[i] = fmt.Errorf("store: run %s: %w", ref.RunID, ErrNotFound)
+			continue
+		}
+		ev, ok := events[st.Run.EventID]
+		if !ok {
+			errs[i] = fmt.Errorf("store: event of run %s: %w", ref.RunID, ErrNotFound)
+			continue
+		}
+		sts[i] = StepStart{Run: st.Run, Steps: st.Steps, Event: ev}
+		if st.Run.Status != "cancelled" {
+			for _, s := range st.Steps {
+				if s.StepID == ref.StepID && (s.Status == "queued" || s.Status == "running") {
+					sts[i].Attempt = s.Attempts + 1
+				}
 			}
 		}
 	}
-	return st, br.Close()
+	return sts, errs, br.Close()
 }
 
 // stepStatesQuery reads what the engine needs of a run's steps: see scanStepStates.
