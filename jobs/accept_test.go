@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -91,4 +92,52 @@ func TestAcceptGroupCommit(t *testing.T) {
 	require.Equal(t, wantRuns, dbRuns)
 	require.Equal(t, wantRuns, steps, "every run's first step has its job id")
 	require.Equal(t, wantRuns, jobsQueued, "one job per run, none for duplicates or failed events")
+}
+
+// Parallel branches of many runs finish together and their outcomes share
+// group commits: each run's join must still be queued exactly once, and every
+// run must end.
+func TestFanOutJoinUnderLoad(t *testing.T) {
+	eng := startEngine(t)
+	ctx := context.Background()
+	h := newHistory(t, eng.Pool)
+	rec, target := newRecorder(t)
+	def := fmt.Sprintf(`{"trigger": {"type": "webhook"}, "steps": [
+	  {"id": "a", "action": "http.request", "needs": [], "input": {"method": "POST", "url": "%[1]s/a", "body": {}}},
+	  {"id": "b", "action": "http.request", "needs": [], "input": {"method": "POST", "url": "%[1]s/b", "body": {}}},
+	  {"id": "c", "action": "http.request", "needs": [], "input": {"method": "POST", "url": "%[1]s/c", "body": {}}},
+	  {"id": "join", "action": "http.request", "needs": ["a", "b", "c"],
+	   "input": {"method": "POST", "url": "%[1]s/join", "body": {"a": "{{ steps.a.status }}", "c": "{{ steps.c.status }}"}}}]}`, target)
+	f, err := store.CreateFlow(ctx, eng.Pool, h.ws, "fan-out", []byte(def), true, nil)
+	require.NoError(t, err)
+	const n = 150
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := eng.Accept(ctx, jobs.Incoming{Flow: f, Source: "webhook", Payload: map[string]any{"i": i}})
+			require.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var unfinished int
+		require.NoError(t, eng.Pool.QueryRow(ctx, `SELECT count(*) FROM runs WHERE flow_id = $1 AND status <> 'succeeded'`, f.ID).Scan(&unfinished))
+		if unfinished == 0 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "%d runs not succeeded", unfinished)
+		time.Sleep(50 * time.Millisecond)
+	}
+	require.Equal(t, n, rec.n("/join"), "one join call per run")
+	var joins, attempts int
+	require.NoError(t, eng.Pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(attempts), 0) FROM run_steps s JOIN runs r ON r.id = s.run_id
+		WHERE r.flow_id = $1 AND s.step_id = 'join' AND s.status = 'succeeded'`, f.ID).Scan(&joins, &attempts))
+	require.Equal(t, n, joins)
+	require.Equal(t, n, attempts)
+	var jobsPerJoin int
+	require.NoError(t, eng.Pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'run_step' AND args->>'step_id' = 'join'`).Scan(&jobsPerJoin))
+	require.Equal(t, n, jobsPerJoin, "one job per join")
 }

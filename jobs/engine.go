@@ -62,6 +62,7 @@ type Engine struct {
 	accepts  *group[*pending]
 	finishes *group[*lastStep]
 	reads    *group[*stepRead]
+	outcomes *group[*outcome]
 	stepDB   chan struct{}
 }
 
@@ -80,6 +81,7 @@ func NewEngine(d EngineDeps) *Engine {
 	e.accepts = newGroup(acceptCommitters, acceptBatchMax, e.commitAccepts)
 	e.finishes = newGroup(finishCommitters, finishBatchMax, e.commitLastSteps)
 	e.reads = newGroup(readers, readBatchMax, e.readSteps)
+	e.outcomes = newGroup(outcomeCommitters, outcomeBatchMax, e.commitOutcomes)
 	return e
 }
 
@@ -187,6 +189,18 @@ func (e *Engine) insertStepJobs(ctx context.Context, tx pgx.Tx, runID uuid.UUID,
 // and the run's final status when it has one: one round trip.
 func (e *Engine) recordQueued(ctx context.Context, tx pgx.Tx, runID uuid.UUID, skip []string, jobs map[string]int64, condErrs map[string]error, final string) error {
 	b := &pgx.Batch{}
+	queueRecordQueued(b, runID, skip, jobs, condErrs, final)
+	if b.Len() == 0 {
+		return nil
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("engine: record queued steps: %w", err)
+	}
+	return nil
+}
+
+// queueRecordQueued adds recordQueued's statements to a batch.
+func queueRecordQueued(b *pgx.Batch, runID uuid.UUID, skip []string, jobs map[string]int64, condErrs map[string]error, final string) {
 	for id, job := range jobs {
 		b.Queue(`UPDATE run_steps SET status = 'queued', job_id = $3, error = NULL, finished_at = NULL WHERE run_id = $1 AND step_id = $2`, runID, id, job)
 	}
@@ -199,13 +213,6 @@ func (e *Engine) recordQueued(ctx context.Context, tx pgx.Tx, runID uuid.UUID, s
 	if final != "" {
 		store.QueueSetRunStatus(b, runID, final)
 	}
-	if b.Len() == 0 {
-		return nil
-	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("engine: record queued steps: %w", err)
-	}
-	return nil
 }
 
 // ErrNULPayload refuses payloads with a NUL character, which Postgres cannot

@@ -400,33 +400,118 @@ func (e *Engine) finish(ctx context.Context, sr *stepRun, at store.StepAttempt, 
 			return l.err
 		}
 	}
-	release, err := e.dbSlot(ctx)
-	if err != nil {
-		return err
-	}
-	defer release()
-	return pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
-		run, steps, err := store.RecordAttempt(ctx, tx, at, status, sr.input, outJSON)
-		if err != nil || run.Status == "cancelled" {
-			return err
-		}
-		return e.advance(ctx, tx, run, sr, steps, at.StepID, output)
-	})
+	o := &outcome{sr: sr, out: store.StepOutcome{Attempt: at, Status: status, Input: sr.input, Output: outJSON}, done: make(chan struct{})}
+	e.outcomes.add(o)
+	<-o.done
+	return o.err
 }
 
-// advance queues newly ready steps, skips those whose `if` is false, and
-// settles the run when nothing more can happen. The caller holds the run lock
-// and passes the run's steps as they are under it.
-func (e *Engine) advance(ctx context.Context, tx pgx.Tx, run store.Run, sr *stepRun, steps []store.RunStep, stepID string, output map[string]any) error {
-	n, err := e.next(sr, run.Status, steps, stepID, output)
+// outcome is a step's final outcome waiting for its group commit.
+type outcome struct {
+	sr   *stepRun
+	out  store.StepOutcome
+	err  error
+	done chan struct{}
+}
+
+const (
+	// outcomeCommitters is how many group commits of outcomes may be in flight at once.
+	outcomeCommitters = 2
+	// outcomeBatchMax bounds the outcomes in one.
+	outcomeBatchMax = 64
+)
+
+// commitOutcomes records a batch of outcomes and what follows from them in one
+// transaction. Should that fail, each is tried alone, so that one bad outcome
+// cannot fail the others.
+func (e *Engine) commitOutcomes(batch []*outcome) {
+	ctx, cancel := context.WithTimeout(context.Background(), acceptTimeout)
+	defer cancel()
+	err := pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error { return e.outcomesTx(ctx, tx, batch) })
+	if err != nil && len(batch) > 1 {
+		e.Logger.Warn("group commit of step outcomes failed; recording them one by one", "steps", len(batch), "err", err)
+		for _, o := range batch {
+			o.err = pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error { return e.outcomesTx(ctx, tx, []*outcome{o}) })
+			close(o.done)
+		}
+		return
+	}
+	for _, o := range batch {
+		o.err = err
+		close(o.done)
+	}
+}
+
+// outcomesTx records outcomes under their runs' locks, then, once per run,
+// queues the steps they made ready, skips those whose `if` is false, and
+// settles the run when nothing more can happen. Outcomes of runs that are
+// gone or cancelled change nothing.
+func (e *Engine) outcomesTx(ctx context.Context, tx pgx.Tx, batch []*outcome) error {
+	outs := make([]store.StepOutcome, len(batch))
+	for i, o := range batch {
+		outs[i] = o.out
+	}
+	runs, states, err := store.RecordAttempts(ctx, tx, outs)
 	if err != nil {
 		return err
 	}
-	jobs, err := e.insertStepJobs(ctx, tx, run.ID, sr.c.def, n.queue, nil)
-	if err != nil {
-		return err
+	type work struct {
+		run store.Run
+		sr  *stepRun
+		n   nextSteps
 	}
-	return e.recordQueued(ctx, tx, run.ID, n.skip, jobs, n.condErrs, n.runStatus)
+	var order []*work
+	seen := map[uuid.UUID]bool{}
+	for _, o := range batch {
+		run, ok := runs[o.sr.run.ID]
+		if !ok || run.Status == "cancelled" || seen[run.ID] {
+			continue
+		}
+		seen[run.ID] = true
+		order = append(order, &work{run: run, sr: o.sr})
+	}
+	type ref struct {
+		w    *work
+		step string
+	}
+	var params []river.InsertManyParams
+	var refs []ref
+	for _, w := range order {
+		// Every outcome of the run is among its steps now: one decision for all.
+		if w.n, err = e.next(w.sr, w.run.Status, states[w.run.ID], "", nil); err != nil {
+			return err
+		}
+		for _, id := range w.n.queue {
+			s, _ := w.sr.c.def.Step(id)
+			args := newStepArgs(w.run.ID, s, 0)
+			params = append(params, river.InsertManyParams{Args: args, InsertOpts: args.insertOpts()})
+			refs = append(refs, ref{w, id})
+		}
+	}
+	jobs := map[*work]map[string]int64{}
+	if len(params) > 0 {
+		res, err := e.client.InsertManyTx(ctx, tx, params)
+		if err != nil {
+			return fmt.Errorf("engine: insert step jobs: %w", err)
+		}
+		for k, r := range res {
+			if jobs[refs[k].w] == nil {
+				jobs[refs[k].w] = map[string]int64{}
+			}
+			jobs[refs[k].w][refs[k].step] = r.Job.ID
+		}
+	}
+	b := &pgx.Batch{}
+	for _, w := range order {
+		queueRecordQueued(b, w.run.ID, w.n.skip, jobs[w], w.n.condErrs, w.n.runStatus)
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("engine: record queued steps: %w", err)
+	}
+	return nil
 }
 
 // nextSteps is what follows a step's outcome.

@@ -64,7 +64,7 @@ func startEngine(t *testing.T) *jobs.Engine {
 	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	eng := jobs.NewEngine(jobs.EngineDeps{Pool: pool, Catalog: catalog.NewWithEgress(loopback),
 		HTTP: connectors.NewHTTPClient(connectors.EgressOptions{Allow: loopback})})
-	rc, err := jobs.NewClient(jobs.Config{Workers: 4}, jobs.Deps{Pool: pool, Engine: eng})
+	rc, err := jobs.NewClient(jobs.Config{Workers: 20}, jobs.Deps{Pool: pool, Engine: eng})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, rc.Start(ctx))

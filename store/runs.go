@@ -454,27 +454,6 @@ func ReadSteps(ctx context.Context, db DB, refs []StepRef) (sts []StepStart, err
 	return sts, errs, br.Close()
 }
 
-// stepStatesQuery reads what the engine needs of a run's steps: see scanStepStates.
-const stepStatesQuery = `SELECT step_id, status, attempts, output FROM run_steps WHERE run_id = $1 ORDER BY position`
-
-// scanStepStates reads stepStatesQuery's answer from a batch: each step's id,
-// status, attempts and output, and nothing else.
-func scanStepStates(br pgx.BatchResults, runID uuid.UUID) ([]RunStep, error) {
-	rows, _ := br.Query()
-	var steps []RunStep
-	var s RunStep
-	_, err := pgx.ForEachRow(rows, []any{&s.StepID, &s.Status, &s.Attempts, &s.Output}, func() error {
-		s.RunID = runID
-		steps = append(steps, s)
-		s.Output = nil // a fresh buffer for the next row
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: run steps: %w", err)
-	}
-	return steps, nil
-}
-
 // QueueMarkStepRunning adds to a batch: a step whose attempt is taking a
 // while shows as running, with the attempt's number and start, and so does
 // its run if it was queued.
@@ -484,48 +463,104 @@ func QueueMarkStepRunning(b *pgx.Batch, runID uuid.UUID, stepID string, attempt 
 	QueueMarkRunRunning(b, runID)
 }
 
-// RecordAttempt locks the run and, unless it was cancelled, appends the
-// attempt and sets the step's state (input, output and error with it); it
-// returns the run and its steps' states (scanStepStates) as they now are:
-// one round trip, inside tx.
-// Every change to a run's steps holds this lock (see LockRun).
+// StepOutcome is an attempt's result to record: the attempt, and the step's
+// new status (queued again for a retry, or final) with its input and output.
+type StepOutcome struct {
+	Attempt       StepAttempt
+	Status        string
+	Input, Output json.RawMessage
+}
+
+// RecordAttempt is RecordAttempts for one outcome: it returns the run and its
+// steps' states as they now are.
 func RecordAttempt(ctx context.Context, tx pgx.Tx, a StepAttempt, status string, input, output json.RawMessage) (Run, []RunStep, error) {
-	b := &pgx.Batch{}
-	b.Queue(`SELECT `+runColumns+` FROM runs WHERE id = $1 FOR UPDATE`, a.RunID)
-	// A first attempt that succeeded is the step's row itself (RunAttempts
-	// reads it from there): no attempt row, one insert less per step.
-	logAttempt := !(a.Status == "succeeded" && a.Attempt == 1)
-	if logAttempt {
-		b.Queue(`INSERT INTO step_attempts (run_id, step_id, workspace_id, attempt, status, error, started_at, finished_at, duration_ms)
-			SELECT $1, $2, r.workspace_id, $3, $4, $5, $6, $7, $8 FROM runs r WHERE r.id = $1 AND r.status <> 'cancelled'`,
-			a.RunID, a.StepID, a.Attempt, a.Status, a.Error, a.StartedAt, a.FinishedAt, a.DurationMS)
-	}
-	b.Queue(`UPDATE run_steps SET status = $3, input = coalesce($4, input), output = $5, error = $6, duration_ms = $7,
-			attempts = greatest(attempts, $8), started_at = coalesce(started_at, $9),
-			finished_at = CASE WHEN $3 IN ('succeeded', 'failed', 'skipped', 'cancelled') THEN now() ELSE NULL END
-		WHERE run_id = $1 AND step_id = $2 AND EXISTS (SELECT FROM runs WHERE id = $1 AND status <> 'cancelled')`,
-		a.RunID, a.StepID, status, input, output, a.Error, a.DurationMS, a.Attempt, a.StartedAt)
-	b.Queue(stepStatesQuery, a.RunID)
-	br := tx.SendBatch(ctx, b)
-	defer br.Close()
-	rows, _ := br.Query()
-	run, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Run])
-	if err != nil {
-		return Run{}, nil, fmt.Errorf("store: lock run %s: %w", a.RunID, notFound(err))
-	}
-	if logAttempt {
-		if _, err := br.Exec(); err != nil {
-			return Run{}, nil, fmt.Errorf("store: insert attempt: %w", err)
-		}
-	}
-	if _, err := br.Exec(); err != nil {
-		return Run{}, nil, fmt.Errorf("store: record step: %w", err)
-	}
-	steps, err := scanStepStates(br, a.RunID)
+	runs, steps, err := RecordAttempts(ctx, tx, []StepOutcome{{Attempt: a, Status: status, Input: input, Output: output}})
 	if err != nil {
 		return Run{}, nil, err
 	}
-	return run, steps, br.Close()
+	run, ok := runs[a.RunID]
+	if !ok {
+		return Run{}, nil, fmt.Errorf("store: lock run %s: %w", a.RunID, ErrNotFound)
+	}
+	return run, steps[a.RunID], nil
+}
+
+// RecordAttempts locks the outcomes' runs and, for each run not cancelled,
+// appends the attempts and sets the steps' states; it returns the runs and
+// their steps' states (id, status, attempts, output) as they now are, by run id: one round
+// trip, inside tx. Every change to a run's steps holds its run's lock (see
+// LockRun); runs are locked in id order, so concurrent callers cannot
+// deadlock.
+func RecordAttempts(ctx context.Context, tx pgx.Tx, outs []StepOutcome) (map[uuid.UUID]Run, map[uuid.UUID][]RunStep, error) {
+	n := len(outs)
+	runIDs, steps, statuses := make([][16]byte, n), make([]string, n), make([]string, n)
+	inputs, outputs, errs := make([]*string, n), make([]*string, n), make([]*string, n)
+	durations, attempts, astatuses := make([]int32, n), make([]int32, n), make([]string, n)
+	started, finished, logs := make([]time.Time, n), make([]time.Time, n), make([]bool, n)
+	for i, o := range outs {
+		a := o.Attempt
+		runIDs[i], steps[i], statuses[i] = a.RunID, a.StepID, o.Status
+		inputs[i], outputs[i], errs[i] = jsonText(o.Input), jsonText(o.Output), a.Error
+		durations[i], attempts[i], astatuses[i] = int32(a.DurationMS), int32(a.Attempt), a.Status
+		started[i], finished[i] = a.StartedAt, a.FinishedAt
+		// A first attempt that succeeded is the step's row itself (RunAttempts
+		// reads it from there): no attempt row, one insert less per step.
+		logs[i] = !(a.Status == "succeeded" && a.Attempt == 1)
+	}
+	const outcomes = `unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[], $6::text[], $7::int[], $8::int[],
+		$9::text[], $10::timestamptz[], $11::timestamptz[], $12::bool[])
+		AS u(run_id, step_id, status, input, output, error, duration_ms, attempt, attempt_status, started, finished, log)`
+	args := []any{runIDs, steps, statuses, inputs, outputs, errs, durations, attempts, astatuses, started, finished, logs}
+	b := &pgx.Batch{}
+	b.Queue(`SELECT FROM runs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, runIDs)
+	b.Queue(`INSERT INTO step_attempts (run_id, step_id, workspace_id, attempt, status, error, started_at, finished_at, duration_ms)
+		SELECT u.run_id, u.step_id, r.workspace_id, u.attempt, u.attempt_status, u.error, u.started, u.finished, u.duration_ms
+		FROM `+outcomes+` JOIN runs r ON r.id = u.run_id AND r.status <> 'cancelled'
+		WHERE u.log`, args...)
+	b.Queue(`UPDATE run_steps rs SET status = u.status, input = coalesce(u.input, rs.input), output = u.output, error = u.error,
+			duration_ms = u.duration_ms, attempts = greatest(rs.attempts, u.attempt), started_at = coalesce(rs.started_at, u.started),
+			finished_at = CASE WHEN u.status IN ('succeeded', 'failed', 'skipped', 'cancelled') THEN now() ELSE NULL END
+		FROM `+outcomes+`, runs r
+		WHERE rs.run_id = u.run_id AND rs.step_id = u.step_id AND r.id = u.run_id AND r.status <> 'cancelled'`, args...)
+	b.Queue(`SELECT `+runColumns+` FROM runs WHERE id = ANY($1::uuid[])`, runIDs)
+	b.Queue(`SELECT run_id, step_id, status, attempts, output FROM run_steps WHERE run_id = ANY($1::uuid[]) ORDER BY run_id, position`, runIDs)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	for _, what := range []string{"lock runs", "insert attempts", "record steps"} {
+		if _, err := br.Exec(); err != nil {
+			return nil, nil, fmt.Errorf("store: %s: %w", what, err)
+		}
+	}
+	rows, _ := br.Query()
+	rs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Run])
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: runs: %w", err)
+	}
+	runs := make(map[uuid.UUID]Run, len(rs))
+	for _, r := range rs {
+		runs[r.ID] = r
+	}
+	states := make(map[uuid.UUID][]RunStep, len(rs))
+	rows, _ = br.Query()
+	var st RunStep
+	_, err = pgx.ForEachRow(rows, []any{&st.RunID, &st.StepID, &st.Status, &st.Attempts, &st.Output}, func() error {
+		states[st.RunID] = append(states[st.RunID], st)
+		st.Output = nil // a fresh buffer for the next row
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: run steps: %w", err)
+	}
+	return runs, states, br.Close()
+}
+
+// jsonText passes JSON to Postgres as text (nil: NULL), for jsonb[] arrays.
+func jsonText(b json.RawMessage) *string {
+	if b == nil {
+		return nil
+	}
+	s := string(b)
+	return &s
 }
 
 // LastStep is the outcome of a run's last step, for FinishLastSteps.
@@ -557,13 +592,6 @@ func FinishLastSteps(ctx context.Context, db DB, ls []LastStep) (done []bool, er
 	inputs, outputs, errs := make([]*string, n), make([]*string, n), make([]*string, n)
 	durations, attempts, astatuses := make([]int32, n), make([]int32, n), make([]string, n)
 	started, finished, logs, runStatuses := make([]time.Time, n), make([]time.Time, n), make([]bool, n), make([]string, n)
-	text := func(b json.RawMessage) *string {
-		if b == nil {
-			return nil
-		}
-		s := string(b)
-		return &s
-	}
 	for i, l := range ls {
 		o, err := json.Marshal(l.Others)
 		if err != nil {
@@ -571,7 +599,7 @@ func FinishLastSteps(ctx context.Context, db DB, ls []LastStep) (done []bool, er
 		}
 		a := l.Attempt
 		runs[i], steps[i], others[i], statuses[i] = a.RunID, a.StepID, string(o), l.Status
-		inputs[i], outputs[i], errs[i] = text(l.Input), text(l.Output), a.Error
+		inputs[i], outputs[i], errs[i] = jsonText(l.Input), jsonText(l.Output), a.Error
 		durations[i], attempts[i], astatuses[i] = int32(a.DurationMS), int32(a.Attempt), a.Status
 		started[i], finished[i], runStatuses[i] = a.StartedAt, a.FinishedAt, l.RunStatus
 		logs[i] = !(a.Status == "succeeded" && a.Attempt == 1) // see RecordAttempt
