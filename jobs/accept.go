@@ -171,7 +171,7 @@ func (e *Engine) planRun(run store.Run, c *compiled, vars flows.Vars) (runPlan, 
 
 const (
 	// acceptCommitters is how many group commits of events may be in flight at once.
-	acceptCommitters = 4
+	acceptCommitters = 2
 	// acceptBatchMax bounds the events in one transaction.
 	acceptBatchMax = 128
 	// acceptTimeout bounds one group commit.
