@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"sync"
 
 	"github.com/google/uuid"
@@ -46,15 +45,16 @@ type EngineDeps struct {
 	Logger         *slog.Logger
 	// Metrics counts events, step attempts and retries; nil counts nothing.
 	Metrics *Metrics
-	// StepDBSlots bounds how many step jobs use the database at once (0: four
-	// per CPU). Workers wait on their actions' services far longer than on
-	// the database, so a hundred workers need only a few connections; the
-	// bound keeps the rest of the pool, and Postgres' CPU, for webhook ingest.
-	StepDBSlots int
 }
 
 // Engine starts runs (ingest, manual, replay) and advances them step by step as
 // River jobs; it also recovers them (retry, cancel).
+//
+// Its database work goes through group commits (jobs/group.go): accepted
+// events, step reads, step outcomes and runs' last steps are each gathered
+// into shared round trips, at most two of a kind in flight. So a hundred
+// workers waiting on slow APIs hold no connections, and under load the
+// database does one statement for many steps instead of one per step.
 type Engine struct {
 	EngineDeps
 	client   *river.Client[pgx.Tx]
@@ -63,7 +63,6 @@ type Engine struct {
 	finishes *group[*lastStep]
 	reads    *group[*stepRead]
 	outcomes *group[*outcome]
-	stepDB   chan struct{}
 }
 
 // NewEngine returns an engine; NewClient attaches its River client.
@@ -74,10 +73,7 @@ func NewEngine(d EngineDeps) *Engine {
 	if d.HTTP == nil {
 		d.HTTP = connectors.Client(nil)
 	}
-	if d.StepDBSlots <= 0 {
-		d.StepDBSlots = 4 * runtime.GOMAXPROCS(0)
-	}
-	e := &Engine{EngineDeps: d, programs: programCache{m: map[programKey]*compiled{}}, stepDB: make(chan struct{}, d.StepDBSlots)}
+	e := &Engine{EngineDeps: d, programs: programCache{m: map[programKey]*compiled{}}}
 	e.accepts = newGroup(acceptCommitters, acceptBatchMax, e.commitAccepts)
 	e.finishes = newGroup(finishCommitters, finishBatchMax, e.commitLastSteps)
 	e.reads = newGroup(readers, readBatchMax, e.readSteps)

@@ -151,13 +151,13 @@ func (e *Engine) runStep(ctx context.Context, job *river.Job[StepArgs]) error {
 		return river.JobCancel(execErr)
 	case errors.As(execErr, &rl):
 		at.Status = "snoozed"
-		if err := e.interim(ctx, sr, at); err != nil {
+		if err := e.interim(sr, at); err != nil {
 			return err
 		}
 		return river.JobSnooze(min(max(rl.RetryAfter, time.Second), maxSnooze))
 	default:
 		at.Status = "retrying"
-		if err := e.interim(ctx, sr, at); err != nil {
+		if err := e.interim(sr, at); err != nil {
 			return err
 		}
 		return execErr
@@ -320,16 +320,6 @@ func (e *Engine) commitLastSteps(batch []*lastStep) {
 	}
 }
 
-// dbSlot waits for one of the StepDBSlots; release gives it back.
-func (e *Engine) dbSlot(ctx context.Context) (release func(), err error) {
-	select {
-	case e.stepDB <- struct{}{}:
-		return func() { <-e.stepDB }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
 // execute calls the action with the step's connection, under the step's timeout.
 func (e *Engine) execute(ctx context.Context, sr *stepRun, input map[string]any) (map[string]any, error) {
 	action, ok := e.Catalog.Action(sr.step.Action)
@@ -361,22 +351,9 @@ func (e *Engine) execute(ctx context.Context, sr *stepRun, input map[string]any)
 }
 
 // interim records an attempt that will be retried: the step stays queued with
-// the attempt's error shown.
-func (e *Engine) interim(ctx context.Context, sr *stepRun, at store.StepAttempt) error {
-	release, err := e.dbSlot(ctx)
-	if err != nil {
-		return err
-	}
-	defer release()
-	return pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
-		run, _, err := store.RecordAttempt(ctx, tx, at, "queued", sr.input, nil)
-		if err != nil || run.Status != "queued" {
-			return err
-		}
-		b := &pgx.Batch{}
-		store.QueueMarkRunRunning(b, run.ID)
-		return tx.SendBatch(ctx, b).Close()
-	})
+// the attempt's error shown (and its run is running).
+func (e *Engine) interim(sr *stepRun, at store.StepAttempt) error {
+	return e.record(sr, store.StepOutcome{Attempt: at, Status: "queued", Input: sr.input})
 }
 
 // finish records a step's final outcome and, in the same transaction, queues
@@ -400,7 +377,13 @@ func (e *Engine) finish(ctx context.Context, sr *stepRun, at store.StepAttempt, 
 			return l.err
 		}
 	}
-	o := &outcome{sr: sr, out: store.StepOutcome{Attempt: at, Status: status, Input: sr.input, Output: outJSON}, done: make(chan struct{})}
+	return e.record(sr, store.StepOutcome{Attempt: at, Status: status, Input: sr.input, Output: outJSON})
+}
+
+// record records an attempt's outcome and what follows from it, in a
+// transaction shared with other steps' outcomes (commitOutcomes).
+func (e *Engine) record(sr *stepRun, out store.StepOutcome) error {
+	o := &outcome{sr: sr, out: out, done: make(chan struct{})}
 	e.outcomes.add(o)
 	<-o.done
 	return o.err
