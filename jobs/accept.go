@@ -209,9 +209,23 @@ func (e *Engine) acceptTx(ctx context.Context, tx pgx.Tx, batch []*pending) erro
 		p.acc = Accepted{EventID: p.id}
 		evs[i] = &p.ev
 	}
-	dup, err := store.InsertEvents(ctx, tx, evs)
-	if err != nil {
-		return err
+	// Events with an idempotency key go in first: the unique index decides
+	// which of them start runs. Without any key in the batch there is no
+	// conflict to wait for, and the events go in with the runs, after the jobs:
+	// one round trip less.
+	keyed := false
+	for _, p := range batch {
+		keyed = keyed || p.ev.IdempotencyKey != nil
+	}
+	b := &pgx.Batch{}
+	dup := make([]bool, len(batch))
+	if keyed {
+		var err error
+		if dup, err = store.InsertEvents(ctx, tx, evs); err != nil {
+			return err
+		}
+	} else {
+		store.QueueInsertEvents(b, evs)
 	}
 	type ref struct {
 		p    *pending
@@ -256,7 +270,15 @@ func (e *Engine) acceptTx(ctx context.Context, tx pgx.Tx, batch []*pending) erro
 		}
 	}
 	if len(runs) > 0 {
-		if err := store.InsertRuns(ctx, tx, runs, steps); err != nil {
+		store.QueueInsertRuns(b, runs, steps)
+	}
+	if b.Len() > 0 {
+		br := tx.SendBatch(ctx, b)
+		if err := readAccepted(br, keyed, evs, runs); err != nil {
+			br.Close()
+			return err
+		}
+		if err := br.Close(); err != nil {
 			return err
 		}
 	}
@@ -275,4 +297,24 @@ func (e *Engine) acceptTx(ctx context.Context, tx pgx.Tx, batch []*pending) erro
 		p.acc = Accepted{EventID: p.ev.ID, RunID: runIDs[i], Filtered: runIDs[i] == nil, Duplicate: true}
 	}
 	return nil
+}
+
+// readAccepted reads the answers of acceptTx's last batch: the events unless
+// they went in first (keyed), then the runs.
+func readAccepted(br pgx.BatchResults, keyed bool, evs []*store.Event, runs []*store.Run) error {
+	if !keyed {
+		dup, err := store.ReadInsertedEvents(br, evs)
+		if err != nil {
+			return err
+		}
+		for i, d := range dup {
+			if d {
+				return fmt.Errorf("engine: event %s was not inserted", evs[i].ID)
+			}
+		}
+	}
+	if len(runs) == 0 {
+		return nil
+	}
+	return store.ReadInsertedRuns(br, runs)
 }

@@ -91,6 +91,19 @@ func InsertEvent(ctx context.Context, db DB, e *Event) (dup bool, err error) {
 // key (an earlier one in evs included). Their ids are not yet those of the
 // first events: see ResolveDuplicates.
 func InsertEvents(ctx context.Context, db DB, evs []*Event) (dup []bool, err error) {
+	b := &pgx.Batch{}
+	QueueInsertEvents(b, evs)
+	br := db.SendBatch(ctx, b)
+	defer br.Close()
+	if dup, err = ReadInsertedEvents(br, evs); err != nil {
+		return nil, err
+	}
+	return dup, br.Close()
+}
+
+// QueueInsertEvents adds InsertEvents's statement to a batch; read its answer
+// with ReadInsertedEvents.
+func QueueInsertEvents(b *pgx.Batch, evs []*Event) {
 	n := len(evs)
 	ids, wss, flows := make([][16]byte, n), make([][16]byte, n), make([][16]byte, n) // binary, not driver.Valuer text
 	keys := make([]*string, n)
@@ -109,11 +122,16 @@ func InsertEvents(ctx context.Context, db DB, evs []*Event) (dup []bool, err err
 			payloads[i] = &p
 		}
 	}
-	rows, _ := db.Query(ctx, `INSERT INTO events (id, workspace_id, flow_id, idempotency_key, source, content_type, headers, payload)
+	b.Queue(`INSERT INTO events (id, workspace_id, flow_id, idempotency_key, source, content_type, headers, payload)
 		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[])
 		ON CONFLICT (flow_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 		RETURNING id, received_at`, ids, wss, flows, keys, sources, cts, headers, payloads)
-	written := make(map[uuid.UUID]time.Time, n)
+}
+
+// ReadInsertedEvents reads QueueInsertEvents's answer: see InsertEvents.
+func ReadInsertedEvents(br pgx.BatchResults, evs []*Event) (dup []bool, err error) {
+	rows, _ := br.Query()
+	written := make(map[uuid.UUID]time.Time, len(evs))
 	var id uuid.UUID
 	var at time.Time
 	_, err = pgx.ForEachRow(rows, []any{&id, &at}, func() error {
@@ -123,7 +141,7 @@ func InsertEvents(ctx context.Context, db DB, evs []*Event) (dup []bool, err err
 	if err != nil {
 		return nil, fmt.Errorf("store: insert events: %w", err)
 	}
-	dup = make([]bool, n)
+	dup = make([]bool, len(evs))
 	for i, e := range evs {
 		at, ok := written[e.ID]
 		dup[i] = !ok
@@ -199,6 +217,19 @@ func InsertRun(ctx context.Context, db DB, r *Run, steps []RunStep) error {
 // InsertRuns stores runs and their steps (steps[i] are runs[i]'s) in one
 // round trip. A run's created_at is the transaction's start.
 func InsertRuns(ctx context.Context, db DB, runs []*Run, steps [][]RunStep) error {
+	b := &pgx.Batch{}
+	QueueInsertRuns(b, runs, steps)
+	br := db.SendBatch(ctx, b)
+	defer br.Close()
+	if err := ReadInsertedRuns(br, runs); err != nil {
+		return err
+	}
+	return br.Close()
+}
+
+// QueueInsertRuns adds InsertRuns's statements to a batch; read their answers
+// with ReadInsertedRuns.
+func QueueInsertRuns(b *pgx.Batch, runs []*Run, steps [][]RunStep) {
 	n := len(runs)
 	// uuids as [16]byte go binary; as uuid.UUID they would go through driver.Valuer as text
 	ids, wss, flows, events := make([][16]byte, n), make([][16]byte, n), make([][16]byte, n), make([][16]byte, n)
@@ -235,7 +266,6 @@ func InsertRuns(ctx context.Context, db DB, runs []*Run, steps [][]RunStep) erro
 			sOut = append(sOut, out)
 		}
 	}
-	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO runs (id, workspace_id, flow_id, flow_version, event_id, status, is_test, replay_of, definition, finished_at)
 		SELECT u.id, u.ws, u.flow, u.version, u.event, u.status, u.test, u.replay, u.def,
 			CASE WHEN u.status IN ('succeeded', 'failed') THEN now() END
@@ -249,9 +279,12 @@ func InsertRuns(ctx context.Context, db DB, runs []*Run, steps [][]RunStep) erro
 		FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::text[], $9::jsonb[])
 			AS u(run, ws, step, action, status, pos, job, err, out)`,
 		sRun, sWS, sStep, sAction, sStatus, sPos, sJob, sErr, sOut)
-	br := db.SendBatch(ctx, b)
-	defer br.Close()
-	byID := make(map[uuid.UUID]*Run, n)
+}
+
+// ReadInsertedRuns reads QueueInsertRuns's answers, setting each run's
+// created_at and finished_at.
+func ReadInsertedRuns(br pgx.BatchResults, runs []*Run) error {
+	byID := make(map[uuid.UUID]*Run, len(runs))
 	for _, r := range runs {
 		byID[r.ID] = r
 	}
@@ -269,7 +302,7 @@ func InsertRuns(ctx context.Context, db DB, runs []*Run, steps [][]RunStep) erro
 	if _, err := br.Exec(); err != nil {
 		return fmt.Errorf("store: insert run steps: %w", err)
 	}
-	return br.Close()
+	return nil
 }
 
 const runColumns = `id, workspace_id, flow_id, flow_version, event_id, status, is_test, replay_of, definition, created_at, started_at, finished_at`
