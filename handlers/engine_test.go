@@ -547,3 +547,24 @@ func TestStepIfErrorFailsThatStep(t *testing.T) {
 	require.NoError(t, b.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE args->>'step_id' = 'odd'`).Scan(&jobs))
 	require.Zero(t, jobs, "no job is queued for a step whose if failed")
 }
+
+// A JSON body is stored as sent when Postgres takes it unchanged (numbers keep
+// every digit); one with \u escapes Postgres would refuse is stored from its
+// parsed value instead, never failing the request.
+func TestIngestStoresJSONBodies(t *testing.T) {
+	b := setupEngine(t)
+	f := b.flow(t, `{"trigger": {"type": "webhook"}, "steps": [
+	  {"id": "a", "action": "http.request", "input": {"method": "POST", "url": "TARGET/a", "body": {}}}]}`)
+	stored := func(eventID string) string {
+		var s string
+		require.NoError(t, b.pool.QueryRow(context.Background(), `SELECT payload::text FROM events WHERE id = $1`, eventID).Scan(&s))
+		return s
+	}
+	status, acc := b.post(t, f, "application/json", `{"id": 12345678901234567890, "name": "Zoë"}`)
+	require.Equal(t, 202, status)
+	require.Equal(t, `{"id": 12345678901234567890, "name": "Zoë"}`, stored(acc["event_id"].(string)))
+
+	status, acc = b.post(t, f, "application/json", `{"s": "\ud800 lone", "t": "\u00e9"}`)
+	require.Equal(t, 202, status, "%v", acc)
+	require.Equal(t, `{"s": "� lone", "t": "é"}`, stored(acc["event_id"].(string)))
+}

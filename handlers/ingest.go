@@ -43,6 +43,8 @@ type hookRequest struct {
 	trigger     hookTrigger
 	payload     any
 	contentType string
+	// raw is the JSON body the payload was parsed from, if it was.
+	raw []byte
 	// challenge is set for Slack's url_verification, which is answered and
 	// never stored.
 	challenge   string
@@ -76,7 +78,11 @@ func (a *app) readHook(c *fiber.Ctx, flow store.Flow, definition json.RawMessage
 	if err != nil {
 		return hookRequest{}, err
 	}
-	return hookRequest{trigger: trigger, payload: payload, contentType: ct}, nil
+	req := hookRequest{trigger: trigger, payload: payload, contentType: ct}
+	if (ct == "application/json" || strings.HasSuffix(ct, "+json")) && payload != nil {
+		req.raw = body // stored as sent (the engine checks it can be); valid while the handler waits
+	}
+	return req, nil
 }
 
 // accept starts the flow's run for a request read by readHook.
@@ -90,7 +96,7 @@ func (a *app) accept(c *fiber.Ctx, flow store.Flow, req hookRequest) error {
 	}
 	acc, err := a.Engine.Accept(c.UserContext(), jobs.Incoming{
 		Flow: flow, Source: "webhook", ContentType: req.contentType, Headers: hookHeaders(c), Payload: req.payload,
-		IdempotencyKey: key,
+		RawPayload: req.raw, IdempotencyKey: key,
 	})
 	var te *jobs.TriggerError
 	if errors.As(err, &te) {

@@ -1,10 +1,12 @@
 package jobs
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -24,6 +26,10 @@ type Incoming struct {
 	// IdempotencyKey from the request (Idempotency-Key header); empty: the
 	// trigger's idempotency_key expression decides, if any.
 	IdempotencyKey string
+	// RawPayload, when set, is the JSON text Payload was parsed from: stored as
+	// it is when Postgres takes it unchanged (no \u escapes, valid UTF-8),
+	// which saves encoding it again and keeps numbers exactly as sent.
+	RawPayload []byte
 	// SkipFilter runs the flow whatever the trigger's `if` says (manual runs, replays).
 	SkipFilter bool
 	IsTest     bool
@@ -95,9 +101,11 @@ func (e *Engine) Accept(ctx context.Context, in Incoming) (Accepted, error) {
 	} else if ok {
 		key = &k
 	}
-	payload, err := json.Marshal(in.Payload)
-	if err != nil {
-		return Accepted{}, fmt.Errorf("engine: encode payload: %w", err)
+	payload := in.RawPayload
+	if !storableJSON(payload) {
+		if payload, err = json.Marshal(in.Payload); err != nil {
+			return Accepted{}, fmt.Errorf("engine: encode payload: %w", err)
+		}
 	}
 	if hasNUL(payload) {
 		return Accepted{}, ErrNULPayload
@@ -317,4 +325,12 @@ func readAccepted(br pgx.BatchResults, keyed bool, evs []*store.Event, runs []*s
 		return nil
 	}
 	return store.ReadInsertedRuns(br, runs)
+}
+
+// storableJSON reports whether JSON text (already parsed successfully) can go
+// into jsonb as it is: Postgres refuses invalid UTF-8 and some \u escapes
+// (\u0000, unpaired surrogates) that Go's decoder accepts, so text holding any
+// \u escape is encoded again from its parsed value instead.
+func storableJSON(b []byte) bool {
+	return len(b) > 0 && utf8.Valid(b) && !bytes.Contains(b, []byte(`\u`))
 }
