@@ -10,10 +10,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
 func main() {
+	tuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
@@ -87,5 +89,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q (see `switchboard help`)", cmd)
+	}
+}
+
+// tuneGC trades memory the server has to spare for CPU it has not: its live
+// heap is a few tens of MB, and collecting at 3x the live heap instead of 2x
+// cuts the collector's work by about a third (7% more webhooks/s in make
+// bench, 20 MB more peak RSS). A soft limit of 200 MiB makes the collector
+// work harder instead of growing past it. GOGC and GOMEMLIMIT, when set, win.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(200 << 20)
 	}
 }
