@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -139,6 +140,38 @@ func (t hookTrigger) connectorKey() (connector, secretKey string) {
 // is decoded (the steps are the engine's business, which caches them). The
 // details are the config's problems; a trigger with any must refuse requests.
 func decodeHookTrigger(definition json.RawMessage) (hookTrigger, []Detail) {
+	// Every webhook reads its flow's trigger: decoded once per definition
+	// (a published version never changes; a draft is a new text).
+	hookTriggers.mu.RLock()
+	e, ok := hookTriggers.m[string(definition)]
+	hookTriggers.mu.RUnlock()
+	if ok {
+		return e.t, e.problems
+	}
+	t, problems := decodeHookTriggerText(definition)
+	hookTriggers.mu.Lock()
+	if len(hookTriggers.m) >= hookTriggersMax {
+		clear(hookTriggers.m)
+	}
+	hookTriggers.m[string(definition)] = hookTriggerEntry{t, problems}
+	hookTriggers.mu.Unlock()
+	return t, problems
+}
+
+// hookTriggers caches decodeHookTrigger by definition text.
+var hookTriggers = struct {
+	mu sync.RWMutex
+	m  map[string]hookTriggerEntry
+}{m: map[string]hookTriggerEntry{}}
+
+type hookTriggerEntry struct {
+	t        hookTrigger
+	problems []Detail // read only
+}
+
+const hookTriggersMax = 1000
+
+func decodeHookTriggerText(definition json.RawMessage) (hookTrigger, []Detail) {
 	var d struct {
 		Trigger flows.Trigger `json:"trigger"`
 	}
