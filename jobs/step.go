@@ -97,9 +97,9 @@ type stepRun struct {
 	input json.RawMessage
 }
 
-// runStep executes one attempt. Its database work is two round trips when the
-// step succeeds and ends its run: store.ReadStep (read only) and
-// the transaction of finish. River completes the job afterwards in its own
+// runStep executes one attempt. Its database work is a read before the call
+// and a write after it, each shared with the other jobs of the moment (group
+// commits, see Engine). River completes the job afterwards in its own
 // batches; the step's status, not the job's, is what makes a repeated job a
 // no-op (loadStep finds the step finished and skips it).
 func (e *Engine) runStep(ctx context.Context, job *river.Job[StepArgs]) error {
@@ -389,7 +389,7 @@ func (e *Engine) record(sr *stepRun, out store.StepOutcome) error {
 	return o.err
 }
 
-// outcome is a step's final outcome waiting for its group commit.
+// outcome is an attempt's outcome waiting for its group commit.
 type outcome struct {
 	sr   *stepRun
 	out  store.StepOutcome
