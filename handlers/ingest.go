@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/switchboard/switchboard/connectors/slack"
@@ -109,14 +110,15 @@ func (a *app) accept(c *fiber.Ctx, flow store.Flow, req hookRequest) error {
 	if acc.Duplicate {
 		status = fiber.StatusOK
 	}
-	resp := fiber.Map{"event_id": acc.EventID, "run_id": acc.RunID}
-	if acc.Filtered {
-		resp["filtered"] = true
-	}
-	if acc.Duplicate {
-		resp["duplicate"] = true
-	}
-	return c.Status(status).JSON(resp)
+	return c.Status(status).JSON(hookAnswer{EventID: acc.EventID, RunID: acc.RunID, Filtered: acc.Filtered, Duplicate: acc.Duplicate})
+}
+
+// hookAnswer is the body of a webhook's 202 (or 200 for a repeat).
+type hookAnswer struct {
+	EventID   uuid.UUID  `json:"event_id"`
+	RunID     *uuid.UUID `json:"run_id"`
+	Filtered  bool       `json:"filtered,omitempty"`
+	Duplicate bool       `json:"duplicate,omitempty"`
 }
 
 // hookFlow finds the flow of the URL's token: an enabled one, or a disabled
@@ -285,19 +287,19 @@ func formObject(vals url.Values) map[string]any {
 // hookHeaders are the request headers a flow may read, lower-cased; credentials
 // and cookies are dropped so they never reach the database.
 func hookHeaders(c *fiber.Ctx) map[string]any {
-	out := map[string]any{}
-	for k, v := range c.GetReqHeaders() {
-		k = strings.ToLower(k)
+	out := make(map[string]any, 16)
+	c.Request().Header.VisitAll(func(key, value []byte) {
+		k := strings.ToLower(string(key))
 		switch k {
 		case "authorization", "proxy-authorization", "cookie", "x-csrf-token":
-			continue
+			return
 		}
-		if len(v) == 1 {
-			out[k] = v[0]
+		if prev, ok := out[k].(string); ok { // a repeated header: one value, as HTTP folds them
+			out[k] = prev + ", " + string(value)
 		} else {
-			out[k] = strings.Join(v, ", ")
+			out[k] = string(value)
 		}
-	}
+	})
 	return out
 }
 
