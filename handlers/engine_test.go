@@ -368,6 +368,12 @@ func TestReplayCancelAndVersionPinning(t *testing.T) {
 	run = b.waitRun(t, id, "cancelled")
 	require.Equal(t, "cancelled", step(run, "slow")["status"], "the interrupted worker does not overwrite the cancellation")
 	require.Empty(t, b.target.calls("/after"))
+	// The hanging step's River job was found by its args and cancelled.
+	require.Eventually(t, func() bool {
+		var state string
+		err := b.pool.QueryRow(context.Background(), `SELECT state FROM river_job WHERE args @> jsonb_build_object('run_id', $1::text)`, id).Scan(&state)
+		return err == nil && state == "cancelled"
+	}, 20*time.Second, 50*time.Millisecond)
 }
 
 func TestIngestIdempotentUnderConcurrency(t *testing.T) {

@@ -235,12 +235,7 @@ func (e *Engine) acceptTx(ctx context.Context, tx pgx.Tx, batch []*pending) erro
 	} else {
 		store.QueueInsertEvents(b, evs)
 	}
-	type ref struct {
-		p    *pending
-		step int
-	}
 	var params []river.InsertManyParams
-	var refs []ref
 	var runs []*store.Run
 	var steps [][]store.RunStep
 	var dups []*pending
@@ -257,24 +252,14 @@ func (e *Engine) acceptTx(ctx context.Context, tx pgx.Tx, batch []*pending) erro
 			s, _ := p.plan.def.Step(id)
 			args := newStepArgs(p.plan.run.ID, s, 0)
 			params = append(params, river.InsertManyParams{Args: args, InsertOpts: args.insertOpts()})
-			for k := range p.plan.steps {
-				if p.plan.steps[k].StepID == id {
-					refs = append(refs, ref{p, k})
-				}
-			}
 		}
 		runs = append(runs, &p.plan.run)
 		steps = append(steps, p.plan.steps)
 		p.acc.RunID = &p.plan.run.ID
 	}
 	if len(params) > 0 {
-		res, err := e.client.InsertManyTx(ctx, tx, params)
-		if err != nil {
-			return fmt.Errorf("engine: insert step jobs: %w", err)
-		}
-		for k, r := range res {
-			id := r.Job.ID
-			refs[k].p.plan.steps[refs[k].step].JobID = &id
+		if err := e.insertJobs(ctx, tx, params); err != nil {
+			return err
 		}
 	}
 	if len(runs) > 0 {

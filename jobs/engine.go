@@ -156,36 +156,34 @@ func (e *Engine) cond(c *compiled, vars flows.Vars, errs map[string]error) func(
 	}
 }
 
-// insertStepJobs inserts one River job per step to run (skipping those whose
-// `if` failed) and returns step id → job id.
-func (e *Engine) insertStepJobs(ctx context.Context, tx pgx.Tx, runID uuid.UUID, def *flows.Definition, stepIDs []string, attemptBase map[string]int) (map[string]int64, error) {
+// insertStepJobs inserts one River job per step to run, with River's COPY
+// path: nothing reads the jobs back (a cancel finds a run's jobs by their args).
+func (e *Engine) insertStepJobs(ctx context.Context, tx pgx.Tx, runID uuid.UUID, def *flows.Definition, stepIDs []string, attemptBase map[string]int) error {
+	if len(stepIDs) == 0 {
+		return nil
+	}
 	params := make([]river.InsertManyParams, 0, len(stepIDs))
-	ids := make([]string, 0, len(stepIDs))
 	for _, id := range stepIDs {
 		s, _ := def.Step(id)
 		args := newStepArgs(runID, s, attemptBase[id])
 		params = append(params, river.InsertManyParams{Args: args, InsertOpts: args.insertOpts()})
-		ids = append(ids, id)
 	}
-	out := make(map[string]int64, len(ids))
-	if len(params) == 0 {
-		return out, nil
-	}
-	res, err := e.client.InsertManyTx(ctx, tx, params)
-	if err != nil {
-		return nil, fmt.Errorf("engine: insert step jobs: %w", err)
-	}
-	for i, r := range res {
-		out[ids[i]] = r.Job.ID
-	}
-	return out, nil
+	return e.insertJobs(ctx, tx, params)
 }
 
-// recordQueued writes job ids, skips, the failures of steps whose `if` failed,
-// and the run's final status when it has one: one round trip.
-func (e *Engine) recordQueued(ctx context.Context, tx pgx.Tx, runID uuid.UUID, skip []string, jobs map[string]int64, condErrs map[string]error, final string) error {
+// insertJobs inserts step jobs (River's COPY path).
+func (e *Engine) insertJobs(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams) error {
+	if _, err := e.client.InsertManyFastTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("engine: insert step jobs: %w", err)
+	}
+	return nil
+}
+
+// recordQueued marks steps queued, skips steps, fails the steps whose `if`
+// failed, and sets the run's status when it changes: one round trip.
+func (e *Engine) recordQueued(ctx context.Context, tx pgx.Tx, runID uuid.UUID, skip, queued []string, condErrs map[string]error, final string) error {
 	b := &pgx.Batch{}
-	queueRecordQueued(b, runID, skip, jobs, condErrs, final)
+	queueRecordQueued(b, runID, skip, queued, condErrs, final)
 	if b.Len() == 0 {
 		return nil
 	}
@@ -196,9 +194,9 @@ func (e *Engine) recordQueued(ctx context.Context, tx pgx.Tx, runID uuid.UUID, s
 }
 
 // queueRecordQueued adds recordQueued's statements to a batch.
-func queueRecordQueued(b *pgx.Batch, runID uuid.UUID, skip []string, jobs map[string]int64, condErrs map[string]error, final string) {
-	for id, job := range jobs {
-		b.Queue(`UPDATE run_steps SET status = 'queued', job_id = $3, error = NULL, finished_at = NULL WHERE run_id = $1 AND step_id = $2`, runID, id, job)
+func queueRecordQueued(b *pgx.Batch, runID uuid.UUID, skip, queued []string, condErrs map[string]error, final string) {
+	if len(queued) > 0 {
+		b.Queue(`UPDATE run_steps SET status = 'queued', error = NULL, finished_at = NULL WHERE run_id = $1 AND step_id = ANY($2)`, runID, queued)
 	}
 	if len(skip) > 0 {
 		b.Queue(`UPDATE run_steps SET status = 'skipped', finished_at = now() WHERE run_id = $1 AND step_id = ANY($2)`, runID, skip)
@@ -264,11 +262,10 @@ func (e *Engine) retryStepTx(ctx context.Context, tx pgx.Tx, workspaceID, runID 
 		}
 		base[id] = st.Attempts
 	}
-	jobs, err := e.insertStepJobs(ctx, tx, runID, c.def, stepIDs, base)
-	if err != nil {
+	if err := e.insertStepJobs(ctx, tx, runID, c.def, stepIDs, base); err != nil {
 		return err
 	}
-	return e.recordQueued(ctx, tx, runID, nil, jobs, nil, "running")
+	return e.recordQueued(ctx, tx, runID, nil, stepIDs, nil, "running")
 }
 
 // RetryFailed retries every failed step of up to 1,000 failed runs of a flow
@@ -350,14 +347,14 @@ func (e *Engine) Cancel(ctx context.Context, workspaceID, runID uuid.UUID) error
 		case "succeeded", "failed", "cancelled":
 			return fmt.Errorf("%w: the run already %s", ErrConflict, run.Status)
 		}
-		jobIDs, err := store.CancelRunSteps(ctx, tx, runID)
+		if err := store.CancelRunSteps(ctx, tx, runID); err != nil {
+			return err
+		}
+		jobIDs, err := store.UnfinishedStepJobs(ctx, tx, runID)
 		if err != nil {
 			return err
 		}
 		for _, id := range jobIDs {
-			if id == 0 {
-				continue
-			}
 			if _, err := e.client.JobCancelTx(ctx, tx, id); err != nil && !errors.Is(err, river.ErrNotFound) {
 				return fmt.Errorf("engine: cancel job %d: %w", id, err)
 			}

@@ -453,12 +453,7 @@ func (e *Engine) outcomesTx(ctx context.Context, tx pgx.Tx, batch []*outcome) er
 		seen[run.ID] = true
 		order = append(order, &work{run: run, sr: o.sr})
 	}
-	type ref struct {
-		w    *work
-		step string
-	}
 	var params []river.InsertManyParams
-	var refs []ref
 	for _, w := range order {
 		// Every outcome of the run is among its steps now: one decision for all.
 		if w.n, err = e.next(w.sr, w.run.Status, states[w.run.ID], "", nil); err != nil {
@@ -468,25 +463,16 @@ func (e *Engine) outcomesTx(ctx context.Context, tx pgx.Tx, batch []*outcome) er
 			s, _ := w.sr.c.def.Step(id)
 			args := newStepArgs(w.run.ID, s, 0)
 			params = append(params, river.InsertManyParams{Args: args, InsertOpts: args.insertOpts()})
-			refs = append(refs, ref{w, id})
 		}
 	}
-	jobs := map[*work]map[string]int64{}
 	if len(params) > 0 {
-		res, err := e.client.InsertManyTx(ctx, tx, params)
-		if err != nil {
-			return fmt.Errorf("engine: insert step jobs: %w", err)
-		}
-		for k, r := range res {
-			if jobs[refs[k].w] == nil {
-				jobs[refs[k].w] = map[string]int64{}
-			}
-			jobs[refs[k].w][refs[k].step] = r.Job.ID
+		if err := e.insertJobs(ctx, tx, params); err != nil {
+			return err
 		}
 	}
 	b := &pgx.Batch{}
 	for _, w := range order {
-		queueRecordQueued(b, w.run.ID, w.n.skip, jobs[w], w.n.condErrs, w.n.runStatus)
+		queueRecordQueued(b, w.run.ID, w.n.skip, w.n.queue, w.n.condErrs, w.n.runStatus)
 	}
 	if b.Len() == 0 {
 		return nil

@@ -83,14 +83,8 @@ func (e *Engine) StartTestStep(ctx context.Context, t TestStep) (uuid.UUID, erro
 			return err
 		}
 		run.EventID = ev.ID
-		jobs, err := e.insertStepJobs(ctx, tx, run.ID, mini, []string{t.StepID}, nil)
-		if err != nil {
+		if err := e.insertStepJobs(ctx, tx, run.ID, mini, []string{t.StepID}, nil); err != nil {
 			return err
-		}
-		for i := range steps {
-			if j, ok := jobs[steps[i].StepID]; ok {
-				steps[i].JobID = &j
-			}
 		}
 		return store.InsertRun(ctx, tx, &run, steps)
 	})

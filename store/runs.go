@@ -51,7 +51,6 @@ type RunStep struct {
 	Input      json.RawMessage `db:"input"`
 	Output     json.RawMessage `db:"output"`
 	Error      *string         `db:"error"`
-	JobID      *int64          `db:"job_id"`
 	Position   int             `db:"position"`
 	StartedAt  *time.Time      `db:"started_at"`
 	FinishedAt *time.Time      `db:"finished_at"`
@@ -238,7 +237,6 @@ func QueueInsertRuns(b *pgx.Batch, runs []*Run, steps [][]RunStep) {
 	var sRun, sWS [][16]byte
 	var sStep, sAction, sStatus []string
 	var sPos []int32
-	var sJob []*int64
 	var sErr, sOut []*string
 	for i, r := range runs {
 		if r.ID == uuid.Nil {
@@ -257,7 +255,7 @@ func QueueInsertRuns(b *pgx.Batch, runs []*Run, steps [][]RunStep) {
 		for _, s := range steps[i] {
 			sRun, sWS = append(sRun, r.ID), append(sWS, r.WorkspaceID)
 			sStep, sAction, sStatus = append(sStep, s.StepID), append(sAction, s.Action), append(sStatus, s.Status)
-			sPos, sJob, sErr = append(sPos, int32(s.Position)), append(sJob, s.JobID), append(sErr, s.Error)
+			sPos, sErr = append(sPos, int32(s.Position)), append(sErr, s.Error)
 			var out *string
 			if s.Output != nil {
 				o := string(s.Output)
@@ -273,12 +271,12 @@ func QueueInsertRuns(b *pgx.Batch, runs []*Run, steps [][]RunStep) {
 			AS u(id, ws, flow, version, event, status, test, replay, def)
 		RETURNING id, created_at, finished_at`,
 		ids, wss, flows, versions, events, statuses, tests, replays, defs)
-	b.Queue(`INSERT INTO run_steps (run_id, workspace_id, step_id, action, status, position, job_id, error, output, finished_at)
-		SELECT u.run, u.ws, u.step, u.action, u.status, u.pos, u.job, u.err, u.out,
+	b.Queue(`INSERT INTO run_steps (run_id, workspace_id, step_id, action, status, position, error, output, finished_at)
+		SELECT u.run, u.ws, u.step, u.action, u.status, u.pos, u.err, u.out,
 			CASE WHEN u.status IN ('skipped', 'failed', 'succeeded') THEN now() END
-		FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::text[], $9::jsonb[])
-			AS u(run, ws, step, action, status, pos, job, err, out)`,
-		sRun, sWS, sStep, sAction, sStatus, sPos, sJob, sErr, sOut)
+		FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::jsonb[])
+			AS u(run, ws, step, action, status, pos, err, out)`,
+		sRun, sWS, sStep, sAction, sStatus, sPos, sErr, sOut)
 }
 
 // ReadInsertedRuns reads QueueInsertRuns's answers, setting each run's
@@ -359,7 +357,7 @@ func QueueMarkRunRunning(b *pgx.Batch, id uuid.UUID) {
 		WHERE id = $1 AND status = 'queued'`, id)
 }
 
-const stepColumns = `run_id, step_id, action, status, attempts, input, output, error, job_id, position, started_at, finished_at, duration_ms`
+const stepColumns = `run_id, step_id, action, status, attempts, input, output, error, position, started_at, finished_at, duration_ms`
 
 // RunSteps lists a run's steps in definition order.
 func RunSteps(ctx context.Context, db DB, runID uuid.UUID) ([]RunStep, error) {
@@ -704,15 +702,25 @@ func RunAttempts(ctx context.Context, db DB, runID uuid.UUID) ([]StepAttempt, er
 	return as, nil
 }
 
-// CancelRunSteps marks every unfinished step cancelled and returns the job ids
-// of those that were queued or running.
-func CancelRunSteps(ctx context.Context, db DB, runID uuid.UUID) ([]int64, error) {
-	rows, _ := db.Query(ctx, `UPDATE run_steps SET status = 'cancelled', finished_at = now()
-		WHERE run_id = $1 AND status IN ('pending', 'queued', 'running', 'waiting')
-		RETURNING coalesce(job_id, 0)`, runID)
+// CancelRunSteps marks every unfinished step of a run cancelled.
+func CancelRunSteps(ctx context.Context, db DB, runID uuid.UUID) error {
+	_, err := db.Exec(ctx, `UPDATE run_steps SET status = 'cancelled', finished_at = now()
+		WHERE run_id = $1 AND status IN ('pending', 'queued', 'running', 'waiting')`, runID)
+	if err != nil {
+		return fmt.Errorf("store: cancel steps: %w", err)
+	}
+	return nil
+}
+
+// UnfinishedStepJobs returns the ids of a run's step jobs that River has not
+// finished with (found by their args, through River's GIN index on them).
+func UnfinishedStepJobs(ctx context.Context, db DB, runID uuid.UUID) ([]int64, error) {
+	rows, _ := db.Query(ctx, `SELECT id FROM river_job
+		WHERE args @> jsonb_build_object('run_id', $1::text) AND kind = 'run_step'
+			AND state NOT IN ('completed', 'cancelled', 'discarded')`, runID.String())
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil {
-		return nil, fmt.Errorf("store: cancel steps: %w", err)
+		return nil, fmt.Errorf("store: step jobs of run %s: %w", runID, err)
 	}
 	return ids, nil
 }

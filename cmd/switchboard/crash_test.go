@@ -163,7 +163,7 @@ func TestCrashLosesNoAcceptedEvent(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			rows, _ := pool.Query(ctx, `SELECT r.status, s.status, s.attempts, coalesce(s.error, ''), j.state, j.attempt, j.scheduled_at < now()
-				FROM runs r JOIN run_steps s ON s.run_id = r.id LEFT JOIN river_job j ON j.id = s.job_id
+				FROM runs r JOIN run_steps s ON s.run_id = r.id LEFT JOIN river_job j ON j.args @> jsonb_build_object('run_id', r.id::text, 'step_id', s.step_id)
 				WHERE r.flow_id = $1 AND r.status <> 'succeeded' LIMIT 10`, flow.ID)
 			for rows.Next() {
 				var rs, ss, e, js string
