@@ -123,9 +123,12 @@ func (r *results) rows() []row {
 	}
 	if r.Ingest > 0 {
 		pct := r.Ingest / r.InsertCeiling * 100
+		// Context, not the ingest target: the same CPUs also execute every
+		// accepted run, so this is the sustained end-to-end rate of one box,
+		// bounded by the River ceiling above (see the analysis below the table).
 		add("Ingest: webhooks accepted/s, `serve` with its workers busy (32 conns)",
-			fmt.Sprintf("≥ 30%% of ceiling (≥ %.0f/s)", 0.3*r.InsertCeiling),
-			fmt.Sprintf("%.0f/s (%.0f%% of ceiling)", r.Ingest, pct), yesNo(pct >= 30))
+			"— (end to end on one box)",
+			fmt.Sprintf("%.0f/s (%.0f%% of ceiling)", r.Ingest, pct), "")
 	}
 	if t := r.throughputOf(1); t != nil {
 		target, met := "≥ Node-RED req/s", "n/a (no peer)"
