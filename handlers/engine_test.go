@@ -356,7 +356,14 @@ func TestReplayCancelAndVersionPinning(t *testing.T) {
 	  {"id": "after", "action": "http.request", "input": {"method": "POST", "url": "TARGET/after"}}]}`)
 	_, acc = b.post(t, f2, "application/json", `{}`)
 	id := acc["run_id"].(string)
-	b.waitRun(t, id, "running")
+	run = b.waitRun(t, id, "running")
+	// A slow call shows as running, with its attempt and rendered input.
+	require.Eventually(t, func() bool {
+		_, run = b.api(t, http.MethodGet, "/api/v1/runs/"+id, b.token, nil)
+		return step(run, "slow")["status"] == "running"
+	}, 10*time.Second, 20*time.Millisecond)
+	require.EqualValues(t, 1, step(run, "slow")["attempts"])
+	require.Equal(t, "POST", step(run, "slow")["input"].(map[string]any)["method"])
 	status, run = b.api(t, http.MethodPost, "/api/v1/runs/"+id+"/cancel", b.token, nil)
 	require.Equal(t, http.StatusOK, status, "%v", run)
 	require.Equal(t, "cancelled", run["status"])

@@ -223,7 +223,7 @@ func (e *Engine) markRunningLater(sr *stepRun, attempt int, started time.Time) (
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		b := &pgx.Batch{}
-		store.QueueMarkStepRunning(b, sr.run.ID, sr.step.ID, attempt, started)
+		store.QueueMarkStepRunning(b, sr.run.ID, sr.step.ID, attempt, started, sr.input)
 		if err := e.Pool.SendBatch(ctx, b).Close(); err != nil {
 			e.Logger.Warn("mark step running", "run", sr.run.ID, "step", sr.step.ID, "err", err)
 		}

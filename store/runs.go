@@ -486,14 +486,15 @@ func ReadSteps(ctx context.Context, db DB, refs []StepRef) (sts []StepStart, err
 }
 
 // QueueMarkStepRunning adds to a batch: a step whose attempt is taking a
-// while shows as running, with the attempt's number and start, and so does
-// its run if it was queued.
-func QueueMarkStepRunning(b *pgx.Batch, runID uuid.UUID, stepID string, attempt int, started time.Time) {
+// while shows as running, with the attempt's number, start and rendered
+// input, and so does its run if it was queued.
+func QueueMarkStepRunning(b *pgx.Batch, runID uuid.UUID, stepID string, attempt int, started time.Time, input json.RawMessage) {
 	// The run first: whoever changes both takes the run's row, then its steps'
 	// (LockRun), so that no two transactions wait for each other.
 	b.Queue(`UPDATE runs SET status = 'running', started_at = coalesce(started_at, $2) WHERE id = $1 AND status = 'queued'`, runID, started)
-	b.Queue(`UPDATE run_steps SET status = 'running', attempts = greatest(attempts, $3), started_at = coalesce(started_at, $4)
-		WHERE run_id = $1 AND step_id = $2 AND status = 'queued'`, runID, stepID, attempt, started)
+	b.Queue(`UPDATE run_steps SET status = 'running', attempts = greatest(attempts, $3), started_at = coalesce(started_at, $4),
+			input = coalesce($5, input)
+		WHERE run_id = $1 AND step_id = $2 AND status = 'queued'`, runID, stepID, attempt, started, input)
 }
 
 // StepOutcome is an attempt's result to record: the attempt, and the step's
