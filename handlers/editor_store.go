@@ -169,7 +169,7 @@ func listVersions(ctx context.Context, db store.DB, workspaceID, flowID uuid.UUI
 func lastEventPayload(ctx context.Context, db store.DB, workspaceID, flowID uuid.UUID) (json.RawMessage, time.Time, error) {
 	var payload []byte
 	var at time.Time
-	err := db.QueryRow(ctx, `SELECT coalesce(payload, 'null'::jsonb), received_at FROM events
+	err := db.QueryRow(ctx, `SELECT coalesce(payload, 'null'::json), received_at FROM events
 		WHERE workspace_id = $1 AND flow_id = $2 AND source <> 'test' ORDER BY received_at DESC, id DESC LIMIT 1`, workspaceID, flowID).Scan(&payload, &at)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, time.Time{}, store.ErrNotFound

@@ -122,7 +122,7 @@ func QueueInsertEvents(b *pgx.Batch, evs []*Event) {
 		}
 	}
 	b.Queue(`INSERT INTO events (id, workspace_id, flow_id, idempotency_key, source, content_type, headers, payload)
-		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[])
+		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::json[], $8::json[])
 		ON CONFLICT (flow_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 		RETURNING id, received_at`, ids, wss, flows, keys, sources, cts, headers, payloads)
 }
@@ -274,7 +274,7 @@ func QueueInsertRuns(b *pgx.Batch, runs []*Run, steps [][]RunStep) {
 	b.Queue(`INSERT INTO run_steps (run_id, workspace_id, step_id, action, status, position, error, output, finished_at)
 		SELECT u.run, u.ws, u.step, u.action, u.status, u.pos, u.err, u.out,
 			CASE WHEN u.status IN ('skipped', 'failed', 'succeeded') THEN now() END
-		FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::jsonb[])
+		FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::json[])
 			AS u(run, ws, step, action, status, pos, err, out)`,
 		sRun, sWS, sStep, sAction, sStatus, sPos, sErr, sOut)
 }
@@ -541,7 +541,7 @@ func RecordAttempts(ctx context.Context, tx pgx.Tx, outs []StepOutcome) (map[uui
 		// reads it from there): no attempt row, one insert less per step.
 		logs[i] = !(a.Status == "succeeded" && a.Attempt == 1)
 	}
-	const outcomes = `unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[], $6::text[], $7::int[], $8::int[],
+	const outcomes = `unnest($1::uuid[], $2::text[], $3::text[], $4::json[], $5::json[], $6::text[], $7::int[], $8::int[],
 		$9::text[], $10::timestamptz[], $11::timestamptz[], $12::bool[])
 		AS u(run_id, step_id, status, input, output, error, duration_ms, attempt, attempt_status, started, finished, log)`
 	args := []any{runIDs, steps, statuses, inputs, outputs, errs, durations, attempts, astatuses, started, finished, logs}
@@ -588,7 +588,7 @@ func RecordAttempts(ctx context.Context, tx pgx.Tx, outs []StepOutcome) (map[uui
 	return runs, states, br.Close()
 }
 
-// jsonText passes JSON to Postgres as text (nil: NULL), for jsonb[] arrays.
+// jsonText passes JSON to Postgres as text (nil: NULL), for json[] and jsonb[] arrays.
 func jsonText(b json.RawMessage) *string {
 	if b == nil {
 		return nil
@@ -643,7 +643,7 @@ func FinishLastSteps(ctx context.Context, db DB, ls []LastStep) (done []bool, er
 	// the next statement's snapshot then sees every change made under those locks.
 	b.Queue(`SELECT FROM runs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, runs)
 	b.Queue(`WITH u AS (
-			SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::int[],
+			SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[], $5::json[], $6::json[], $7::text[], $8::int[],
 				$9::int[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::bool[], $14::text[])
 				WITH ORDINALITY AS u(run_id, step_id, others, status, input, output, error, duration_ms,
 					attempt, attempt_status, started, finished, log, run_status, n)
