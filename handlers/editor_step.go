@@ -37,25 +37,37 @@ func (a *app) applyStepForm(c *fiber.Ctx, st *editorState, i int) (o viewOpts, o
 
 // saveStep is POST /flows/:id/steps/:step: the step's form into the draft.
 func (a *app) saveStep(c *fiber.Ctx) error {
+	st, _, o, err := a.saveStepForm(c)
+	if err != nil || st == nil {
+		return err
+	}
+	c.Set("HX-Push-Url", editor.FlowURL(st.flowID(), o.selected))
+	return a.renderEditor(c, st, o)
+}
+
+// saveStepForm applies the posted step form and saves the draft (and the
+// sample, whose output moves with a renamed step). When the form is invalid
+// it renders the editor with the field messages and answers a nil state.
+func (a *app) saveStepForm(c *fiber.Ctx) (*editorState, int, viewOpts, error) {
 	st, i, err := a.loadEditorStep(c)
 	if err != nil {
-		return err
+		return nil, 0, viewOpts{}, err
 	}
 	orig := st.def.Steps[i].ID
 	o, ok := a.applyStepForm(c, st, i)
 	if !ok {
-		return a.renderEditor(c, st, o)
+		return nil, 0, o, a.renderEditor(c, st, o)
 	}
-	if err := a.saveWorking(c.UserContext(), c, st); err != nil {
-		return err
+	ctx := c.UserContext()
+	if err := a.saveWorking(ctx, c, st); err != nil {
+		return nil, 0, o, err
 	}
 	if o.selected != orig {
-		if err := saveSample(c.UserContext(), a.Pool, member(c).WorkspaceID, st.flow.ID, st.flow.Sample); err != nil {
-			return err
+		if err := saveSample(ctx, a.Pool, member(c).WorkspaceID, st.flow.ID, st.flow.Sample); err != nil {
+			return nil, 0, o, err
 		}
 	}
-	c.Set("HX-Push-Url", editor.FlowURL(st.flowID(), o.selected))
-	return a.renderEditor(c, st, o)
+	return st, i, o, nil
 }
 
 // addStep is POST /flows/:id/steps: a new step running the posted action,
@@ -114,15 +126,8 @@ func (a *app) deleteStepHandler(c *fiber.Ctx) error {
 // addConnectionFromStep saves the step's form, then goes to the new
 // connection form, which comes back to the step.
 func (a *app) addConnectionFromStep(c *fiber.Ctx) error {
-	st, i, err := a.loadEditorStep(c)
-	if err != nil {
-		return err
-	}
-	o, ok := a.applyStepForm(c, st, i)
-	if !ok {
-		return a.renderEditor(c, st, o)
-	}
-	if err := a.saveWorking(c.UserContext(), c, st); err != nil {
+	st, i, _, err := a.saveStepForm(c)
+	if err != nil || st == nil {
 		return err
 	}
 	s := st.def.Steps[i]

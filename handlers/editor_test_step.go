@@ -27,25 +27,12 @@ const testStallAfter = 15 * time.Second
 // testStepHandler is POST /flows/:id/steps/:step/test: save the step's form,
 // then start its test run and show it as pending.
 func (a *app) testStepHandler(c *fiber.Ctx) error {
-	st, i, err := a.loadEditorStep(c)
-	if err != nil {
+	st, i, _, err := a.saveStepForm(c)
+	if err != nil || st == nil {
 		return err
-	}
-	o, ok := a.applyStepForm(c, st, i)
-	if !ok {
-		return a.renderEditor(c, st, o)
 	}
 	ctx := c.UserContext()
-	ws := member(c).WorkspaceID
-	if err := a.saveWorking(ctx, c, st); err != nil {
-		return err
-	}
 	id := st.def.Steps[i].ID
-	if id != stepParamValue(c) { // renamed: its sample output moved with it
-		if err := saveSample(ctx, a.Pool, ws, st.flow.ID, st.flow.Sample); err != nil {
-			return err
-		}
-	}
 	res := &editor.TestResult{Service: a.serviceName(st.def.Steps[i].Action)}
 	if a.Engine == nil {
 		res.Error = "This server runs no job engine, so steps cannot be tested here."

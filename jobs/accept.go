@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -53,13 +52,12 @@ func (e *TriggerError) Unwrap() error { return e.Err }
 
 // pending is an event waiting for its group commit.
 type pending struct {
+	waiter
 	id       uuid.UUID // the event's own id (a duplicate's ev.ID becomes the first event's)
 	ev       store.Event
 	filtered bool
 	plan     runPlan // unless filtered
 	acc      Accepted
-	err      error
-	done     chan struct{}
 }
 
 // runPlan is a run about to be inserted: its steps with their initial states,
@@ -85,7 +83,7 @@ func (e *Engine) Accept(ctx context.Context, in Incoming) (Accepted, error) {
 		return Accepted{}, err
 	}
 	vars := flows.Vars{Trigger: in.Payload, Headers: in.Headers}
-	p := &pending{done: make(chan struct{})}
+	p := &pending{}
 	if !in.SkipFilter {
 		ok, err := c.prog.TriggerIf(vars)
 		if err != nil {
@@ -124,10 +122,8 @@ func (e *Engine) Accept(ctx context.Context, in Incoming) (Accepted, error) {
 			return Accepted{}, err
 		}
 	}
-	e.accepts.add(p)
-	<-p.done
-	if p.err != nil {
-		return Accepted{}, p.err
+	if err := e.accepts.do(p); err != nil {
+		return Accepted{}, err
 	}
 	if !p.acc.Duplicate {
 		e.Metrics.IncEvents()
@@ -186,29 +182,11 @@ const (
 	acceptCommitters = 1
 	// acceptBatchMax bounds the events in one transaction.
 	acceptBatchMax = 128
-	// acceptTimeout bounds one group commit.
-	acceptTimeout = 30 * time.Second
 )
 
-// commitAccepts commits a batch in one transaction. Should that fail, each
-// event is tried in a transaction of its own, so that one bad event (its flow
-// deleted meanwhile, say) cannot fail the others.
-func (e *Engine) commitAccepts(batch []*pending) {
-	ctx, cancel := context.WithTimeout(context.Background(), acceptTimeout)
-	defer cancel()
-	err := pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error { return e.acceptTx(ctx, tx, batch) })
-	if err != nil && len(batch) > 1 {
-		e.Logger.Warn("group commit failed; committing its events one by one", "events", len(batch), "err", err)
-		for _, p := range batch {
-			p.err = pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error { return e.acceptTx(ctx, tx, []*pending{p}) })
-			close(p.done)
-		}
-		return
-	}
-	for _, p := range batch {
-		p.err = err
-		close(p.done)
-	}
+// commitAccepts commits a batch of events in one transaction.
+func (e *Engine) commitAccepts(ctx context.Context, batch []*pending) error {
+	return pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error { return e.acceptTx(ctx, tx, batch) })
 }
 
 // acceptTx inserts a batch's events, their runs with their steps, and the
@@ -316,10 +294,10 @@ func readAccepted(br pgx.BatchResults, keyed bool, evs []*store.Event, runs []*s
 	return store.ReadInsertedRuns(br, runs)
 }
 
-// storableJSON reports whether JSON text (already parsed successfully) can go
-// into jsonb as it is: Postgres refuses invalid UTF-8 and some \u escapes
-// (\u0000, unpaired surrogates) that Go's decoder accepts, so text holding any
-// \u escape is encoded again from its parsed value instead.
+// storableJSON reports whether JSON text (already parsed successfully) can be
+// stored as it is: Postgres refuses invalid UTF-8, and it reads some \u
+// escapes (\u0000, unpaired surrogates) differently from Go's decoder, so
+// text holding any \u escape is encoded again from its parsed value instead.
 func storableJSON(b []byte) bool {
 	return len(b) > 0 && utf8.Valid(b) && !bytes.Contains(b, []byte(`\u`))
 }

@@ -74,10 +74,10 @@ func NewEngine(d EngineDeps) *Engine {
 		d.HTTP = connectors.Client(nil)
 	}
 	e := &Engine{EngineDeps: d, programs: programCache{m: map[programKey]*compiled{}}}
-	e.accepts = newGroup(acceptCommitters, acceptBatchMax, e.commitAccepts)
-	e.finishes = newGroup(finishCommitters, finishBatchMax, e.commitLastSteps)
-	e.reads = newGroup(readers, readBatchMax, e.readSteps)
-	e.outcomes = newGroup(outcomeCommitters, outcomeBatchMax, e.commitOutcomes)
+	e.accepts = newGroup("accept", acceptCommitters, acceptBatchMax, d.Logger, e.commitAccepts)
+	e.finishes = newGroup("last steps", finishCommitters, finishBatchMax, d.Logger, e.commitLastSteps)
+	e.reads = newGroup("step reads", readers, readBatchMax, d.Logger, e.readSteps)
+	e.outcomes = newGroup("step outcomes", outcomeCommitters, outcomeBatchMax, d.Logger, e.commitOutcomes)
 	return e
 }
 
@@ -209,8 +209,9 @@ func queueRecordQueued(b *pgx.Batch, runID uuid.UUID, skip, queued []string, con
 	}
 }
 
-// ErrNULPayload refuses payloads with a NUL character, which Postgres cannot
-// store in JSON.
+// ErrNULPayload refuses payloads with a NUL character, which Postgres's jsonb
+// cannot hold (a payload becomes a flow's jsonb sample in the editor, and
+// steps' outputs are read back as text): refused at intake, alike everywhere.
 var ErrNULPayload = errors.New("the body contains a NUL character (\\u0000), which cannot be stored")
 
 // hasNUL reports whether encoded JSON holds the escape \u0000 (not preceded by

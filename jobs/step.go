@@ -136,7 +136,7 @@ func (e *Engine) runStep(ctx context.Context, job *river.Job[StepArgs]) error {
 	n := attempt - a.AttemptBase // this job's attempt number
 	if execErr == nil {
 		at.Status = "succeeded"
-		return e.finish(ctx, sr, at, "succeeded", output)
+		return e.finish(sr, at, "succeeded", output)
 	}
 	msg := execErr.Error()
 	at.Error = &msg
@@ -145,7 +145,7 @@ func (e *Engine) runStep(ctx context.Context, job *river.Job[StepArgs]) error {
 	switch {
 	case errors.As(execErr, &perm) || n >= a.MaxAttempts:
 		at.Status = "failed"
-		if err := e.finish(ctx, sr, at, "failed", nil); err != nil {
+		if err := e.finish(sr, at, "failed", nil); err != nil {
 			return err
 		}
 		return river.JobCancel(execErr)
@@ -237,10 +237,10 @@ func (e *Engine) markRunningLater(sr *stepRun, attempt int, started time.Time) (
 
 // stepRead waits for its shared read (store.ReadSteps).
 type stepRead struct {
-	ref  store.StepRef
-	st   store.StepStart
-	err  error
-	done chan struct{}
+	waiter
+	ref     store.StepRef
+	st      store.StepStart
+	missing error // the run is gone
 }
 
 const (
@@ -253,34 +253,34 @@ const (
 // readStep reads what a step job needs, sharing the round trip with the
 // other jobs starting meanwhile.
 func (e *Engine) readStep(runID uuid.UUID, stepID string) (store.StepStart, error) {
-	r := &stepRead{ref: store.StepRef{RunID: runID, StepID: stepID}, done: make(chan struct{})}
-	e.reads.add(r)
-	<-r.done
-	return r.st, r.err
+	r := &stepRead{ref: store.StepRef{RunID: runID, StepID: stepID}}
+	if err := e.reads.do(r); err != nil {
+		return store.StepStart{}, err
+	}
+	return r.st, r.missing
 }
 
-func (e *Engine) readSteps(batch []*stepRead) {
-	ctx, cancel := context.WithTimeout(context.Background(), acceptTimeout)
-	defer cancel()
+// readSteps reads a batch; each read gets its own step, or finds its run gone.
+func (e *Engine) readSteps(ctx context.Context, batch []*stepRead) error {
 	refs := make([]store.StepRef, len(batch))
 	for i, r := range batch {
 		refs[i] = r.ref
 	}
 	sts, errs, err := store.ReadSteps(ctx, e.Pool, refs)
-	for i, r := range batch {
-		if r.err = err; err == nil {
-			r.st, r.err = sts[i], errs[i]
-		}
-		close(r.done)
+	if err != nil {
+		return err
 	}
+	for i, r := range batch {
+		r.st, r.missing = sts[i], errs[i]
+	}
+	return nil
 }
 
 // lastStep waits for its group commit (store.FinishLastSteps).
 type lastStep struct {
+	waiter
 	store.LastStep
-	done chan struct{}
-	ok   bool // written; false: the run changed, take the general path
-	err  error
+	ok bool // written; false: the run changed, take the general path
 }
 
 const (
@@ -290,34 +290,20 @@ const (
 	finishBatchMax = 128
 )
 
-// commitLastSteps writes a batch of last steps in one round trip. Should that
-// fail, each is tried alone, so that one bad row cannot fail the others.
-func (e *Engine) commitLastSteps(batch []*lastStep) {
-	ctx, cancel := context.WithTimeout(context.Background(), acceptTimeout)
-	defer cancel()
+// commitLastSteps writes a batch of last steps in one round trip.
+func (e *Engine) commitLastSteps(ctx context.Context, batch []*lastStep) error {
 	ls := make([]store.LastStep, len(batch))
 	for i, l := range batch {
 		ls[i] = l.LastStep
 	}
 	done, err := store.FinishLastSteps(ctx, e.Pool, ls)
-	if err != nil && len(batch) > 1 {
-		e.Logger.Warn("group commit of last steps failed; writing them one by one", "steps", len(batch), "err", err)
-		for _, l := range batch {
-			var d []bool
-			if d, l.err = store.FinishLastSteps(ctx, e.Pool, []store.LastStep{l.LastStep}); l.err == nil {
-				l.ok = d[0]
-			}
-			close(l.done)
-		}
-		return
+	if err != nil {
+		return err
 	}
 	for i, l := range batch {
-		l.err = err
-		if err == nil {
-			l.ok = done[i]
-		}
-		close(l.done)
+		l.ok = done[i]
 	}
+	return nil
 }
 
 // execute calls the action with the step's connection, under the step's timeout.
@@ -358,7 +344,7 @@ func (e *Engine) interim(sr *stepRun, at store.StepAttempt) error {
 
 // finish records a step's final outcome and, in the same transaction, queues
 // the steps it made ready and settles the run when it is done.
-func (e *Engine) finish(ctx context.Context, sr *stepRun, at store.StepAttempt, status string, output map[string]any) error {
+func (e *Engine) finish(sr *stepRun, at store.StepAttempt, status string, output map[string]any) error {
 	var outJSON json.RawMessage
 	if output != nil {
 		var err error
@@ -368,13 +354,11 @@ func (e *Engine) finish(ctx context.Context, sr *stepRun, at store.StepAttempt, 
 	}
 	// The last step of a run: one round trip shared with other runs' last
 	// steps, when nothing changed meanwhile.
-	if others, runStatus, ok := e.finishesRun(sr, at.StepID, status, output); ok {
+	if others, runStatus, ok := e.finishesRun(sr, at.StepID, status, outJSON); ok {
 		l := &lastStep{LastStep: store.LastStep{Attempt: at, Status: status, Input: sr.input, Output: outJSON,
-			Others: others, RunStatus: runStatus}, done: make(chan struct{})}
-		e.finishes.add(l)
-		<-l.done
-		if l.err != nil || l.ok {
-			return l.err
+			Others: others, RunStatus: runStatus}}
+		if err := e.finishes.do(l); err != nil || l.ok {
+			return err
 		}
 	}
 	return e.record(sr, store.StepOutcome{Attempt: at, Status: status, Input: sr.input, Output: outJSON})
@@ -383,18 +367,14 @@ func (e *Engine) finish(ctx context.Context, sr *stepRun, at store.StepAttempt, 
 // record records an attempt's outcome and what follows from it, in a
 // transaction shared with other steps' outcomes (commitOutcomes).
 func (e *Engine) record(sr *stepRun, out store.StepOutcome) error {
-	o := &outcome{sr: sr, out: out, done: make(chan struct{})}
-	e.outcomes.add(o)
-	<-o.done
-	return o.err
+	return e.outcomes.do(&outcome{sr: sr, out: out})
 }
 
 // outcome is an attempt's outcome waiting for its group commit.
 type outcome struct {
-	sr   *stepRun
-	out  store.StepOutcome
-	err  error
-	done chan struct{}
+	waiter
+	sr  *stepRun
+	out store.StepOutcome
 }
 
 const (
@@ -405,24 +385,9 @@ const (
 )
 
 // commitOutcomes records a batch of outcomes and what follows from them in one
-// transaction. Should that fail, each is tried alone, so that one bad outcome
-// cannot fail the others.
-func (e *Engine) commitOutcomes(batch []*outcome) {
-	ctx, cancel := context.WithTimeout(context.Background(), acceptTimeout)
-	defer cancel()
-	err := pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error { return e.outcomesTx(ctx, tx, batch) })
-	if err != nil && len(batch) > 1 {
-		e.Logger.Warn("group commit of step outcomes failed; recording them one by one", "steps", len(batch), "err", err)
-		for _, o := range batch {
-			o.err = pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error { return e.outcomesTx(ctx, tx, []*outcome{o}) })
-			close(o.done)
-		}
-		return
-	}
-	for _, o := range batch {
-		o.err = err
-		close(o.done)
-	}
+// transaction.
+func (e *Engine) commitOutcomes(ctx context.Context, batch []*outcome) error {
+	return pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error { return e.outcomesTx(ctx, tx, batch) })
 }
 
 // outcomesTx records outcomes under their runs' locks, then, once per run,
@@ -456,7 +421,7 @@ func (e *Engine) outcomesTx(ctx context.Context, tx pgx.Tx, batch []*outcome) er
 	var params []river.InsertManyParams
 	for _, w := range order {
 		// Every outcome of the run is among its steps now: one decision for all.
-		if w.n, err = e.next(w.sr, w.run.Status, states[w.run.ID], "", nil); err != nil {
+		if w.n, err = e.next(w.sr, w.run.Status, states[w.run.ID]); err != nil {
 			return err
 		}
 		for _, id := range w.n.queue {
@@ -490,9 +455,9 @@ type nextSteps struct {
 	runStatus   string           // the run's new status, if it changes
 }
 
-// next decides what follows from the run's steps (stepID's outcome among
-// them, with its output).
-func (e *Engine) next(sr *stepRun, runStatus string, steps []store.RunStep, stepID string, output map[string]any) (nextSteps, error) {
+// next decides what follows from the run's steps as they are now (states
+// and outputs of those that succeeded).
+func (e *Engine) next(sr *stepRun, runStatus string, steps []store.RunStep) (nextSteps, error) {
 	status := make(map[string]flows.Status, len(steps))
 	vars := sr.vars
 	vars.Steps = make(map[string]any, len(steps))
@@ -501,9 +466,7 @@ func (e *Engine) next(sr *stepRun, runStatus string, steps []store.RunStep, step
 	}
 	for _, s := range steps {
 		status[s.StepID] = flows.Status(s.Status)
-		if s.StepID == stepID && output != nil {
-			vars.Steps[stepID] = jsonValue(output)
-		} else if _, seen := vars.Steps[s.StepID]; !seen && s.Status == string(flows.StatusSucceeded) && s.Output != nil {
+		if _, seen := vars.Steps[s.StepID]; !seen && s.Status == string(flows.StatusSucceeded) && s.Output != nil {
 			var out any
 			_ = json.Unmarshal(s.Output, &out)
 			vars.Steps[s.StepID] = out
@@ -538,13 +501,13 @@ func (e *Engine) next(sr *stepRun, runStatus string, steps []store.RunStep, step
 // to do, judged from the steps as ReadStep read them: the others were all
 // finished then, and a finished step changes only under the run lock (retry,
 // cancel), which store.FinishLastStep checks.
-func (e *Engine) finishesRun(sr *stepRun, stepID, status string, output map[string]any) (others map[string]string, runStatus string, ok bool) {
+func (e *Engine) finishesRun(sr *stepRun, stepID, status string, output json.RawMessage) (others map[string]string, runStatus string, ok bool) {
 	steps := make([]store.RunStep, len(sr.steps))
 	others = make(map[string]string, len(sr.steps))
 	for i, s := range sr.steps {
 		steps[i] = s
 		if s.StepID == stepID {
-			steps[i].Status = status
+			steps[i].Status, steps[i].Output = status, output
 			continue
 		}
 		switch flows.Status(s.Status) {
@@ -554,7 +517,7 @@ func (e *Engine) finishesRun(sr *stepRun, stepID, status string, output map[stri
 		}
 		others[s.StepID] = s.Status
 	}
-	n, err := e.next(sr, sr.run.Status, steps, stepID, output)
+	n, err := e.next(sr, sr.run.Status, steps)
 	if err != nil || len(n.queue) > 0 || len(n.skip) > 0 || len(n.condErrs) > 0 {
 		return nil, "", false
 	}
@@ -562,16 +525,4 @@ func (e *Engine) finishesRun(sr *stepRun, stepID, status string, output map[stri
 		return nil, "", false
 	}
 	return others, n.runStatus, true
-}
-
-// jsonValue round-trips an output through JSON so that expressions see the same
-// types (float64 numbers, maps) whether the output came from memory or the database.
-func jsonValue(v any) any {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil
-	}
-	var out any
-	_ = json.Unmarshal(b, &out)
-	return out
 }

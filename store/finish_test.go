@@ -29,8 +29,10 @@ func TestFinishLastStepGuard(t *testing.T) {
 		require.NoError(t, store.InsertRun(ctx, db, &r, []store.RunStep{
 			{StepID: "a", Action: "http.request", Status: "succeeded", Output: []byte(`{"x":1}`)},
 			{StepID: "b", Action: "http.request", Status: "queued", Position: 1}}))
-		st, err := store.ReadStep(ctx, db, r.ID, "b")
+		sts, errs, err := store.ReadSteps(ctx, db, []store.StepRef{{RunID: r.ID, StepID: "b"}})
 		require.NoError(t, err)
+		require.NoError(t, errs[0])
+		st := sts[0]
 		require.Equal(t, 1, st.Attempt)
 		return r
 	}
@@ -40,14 +42,14 @@ func TestFinishLastStepGuard(t *testing.T) {
 	}
 
 	r := newRun()
-	done, err := store.FinishLastStep(ctx, db, at(r), "succeeded", []byte(`{"in":1}`), []byte(`{"out":2}`), map[string]string{"a": "failed"}, "succeeded")
+	done, err := finishLast(t, ctx, db, at(r), "succeeded", []byte(`{"in":1}`), []byte(`{"out":2}`), map[string]string{"a": "failed"}, "succeeded")
 	require.NoError(t, err)
 	require.False(t, done, "a is not what the caller saw")
 	b, err := store.GetRunStep(ctx, db, r.ID, "b")
 	require.NoError(t, err)
 	require.Equal(t, "queued", b.Status, "nothing written")
 
-	done, err = store.FinishLastStep(ctx, db, at(r), "succeeded", []byte(`{"in":1}`), []byte(`{"out":2}`), map[string]string{"a": "succeeded"}, "succeeded")
+	done, err = finishLast(t, ctx, db, at(r), "succeeded", []byte(`{"in":1}`), []byte(`{"out":2}`), map[string]string{"a": "succeeded"}, "succeeded")
 	require.NoError(t, err)
 	require.True(t, done)
 	b, err = store.GetRunStep(ctx, db, r.ID, "b")
@@ -68,7 +70,7 @@ func TestFinishLastStepGuard(t *testing.T) {
 
 	r = newRun()
 	require.NoError(t, store.SetRunStatus(ctx, db, r.ID, "cancelled"))
-	done, err = store.FinishLastStep(ctx, db, at(r), "succeeded", nil, []byte(`{}`), map[string]string{"a": "succeeded"}, "succeeded")
+	done, err = finishLast(t, ctx, db, at(r), "succeeded", nil, []byte(`{}`), map[string]string{"a": "succeeded"}, "succeeded")
 	require.NoError(t, err)
 	require.False(t, done, "a cancelled run is left alone")
 	got, err = store.GetRun(ctx, db, m.WorkspaceID, r.ID)
@@ -90,4 +92,14 @@ func TestFinishLastStepGuard(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, want, got.Status)
 	}
+}
+
+// finishLast is store.FinishLastSteps for one step.
+func finishLast(t *testing.T, ctx context.Context, db store.DB, a store.StepAttempt, status string, input, output []byte, others map[string]string, runStatus string) (bool, error) {
+	t.Helper()
+	done, err := store.FinishLastSteps(ctx, db, []store.LastStep{{Attempt: a, Status: status, Input: input, Output: output, Others: others, RunStatus: runStatus}})
+	if err != nil {
+		return false, err
+	}
+	return done[0], nil
 }

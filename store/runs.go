@@ -116,10 +116,7 @@ func QueueInsertEvents(b *pgx.Batch, evs []*Event) {
 		}
 		ids[i], wss[i], flows[i], keys[i] = e.ID, e.WorkspaceID, e.FlowID, e.IdempotencyKey
 		sources[i], cts[i], headers[i] = e.Source, e.ContentType, string(e.Headers)
-		if e.Payload != nil {
-			p := string(e.Payload)
-			payloads[i] = &p
-		}
+		payloads[i] = jsonText(e.Payload)
 	}
 	b.Queue(`INSERT INTO events (id, workspace_id, flow_id, idempotency_key, source, content_type, headers, payload)
 		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::json[], $8::json[])
@@ -183,19 +180,6 @@ func ResolveDuplicates(ctx context.Context, db DB, evs []*Event) ([]*uuid.UUID, 
 	return runs, nil
 }
 
-// RunIDForEvent returns the run an event started, if any.
-func RunIDForEvent(ctx context.Context, db DB, eventID uuid.UUID) (*uuid.UUID, error) {
-	var id uuid.UUID
-	err := db.QueryRow(ctx, `SELECT id FROM runs WHERE event_id = $1`, eventID).Scan(&id)
-	if err == pgx.ErrNoRows {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: run for event: %w", err)
-	}
-	return &id, nil
-}
-
 // GetEvent returns an event (unscoped: reached from a scoped run).
 func GetEvent(ctx context.Context, db DB, id uuid.UUID) (Event, error) {
 	rows, _ := db.Query(ctx, `SELECT `+eventColumns+` FROM events WHERE id = $1`, id)
@@ -208,16 +192,11 @@ func GetEvent(ctx context.Context, db DB, id uuid.UUID) (Event, error) {
 
 const eventColumns = `id, workspace_id, flow_id, idempotency_key, source, content_type, headers, payload, received_at`
 
-// InsertRun stores a run and all of its steps.
+// InsertRun stores a run and all of its steps in one round trip.
 func InsertRun(ctx context.Context, db DB, r *Run, steps []RunStep) error {
-	return InsertRuns(ctx, db, []*Run{r}, [][]RunStep{steps})
-}
-
-// InsertRuns stores runs and their steps (steps[i] are runs[i]'s) in one
-// round trip. A run's created_at is the transaction's start.
-func InsertRuns(ctx context.Context, db DB, runs []*Run, steps [][]RunStep) error {
 	b := &pgx.Batch{}
-	QueueInsertRuns(b, runs, steps)
+	runs := []*Run{r}
+	QueueInsertRuns(b, runs, [][]RunStep{steps})
 	br := db.SendBatch(ctx, b)
 	defer br.Close()
 	if err := ReadInsertedRuns(br, runs); err != nil {
@@ -226,8 +205,9 @@ func InsertRuns(ctx context.Context, db DB, runs []*Run, steps [][]RunStep) erro
 	return br.Close()
 }
 
-// QueueInsertRuns adds InsertRuns's statements to a batch; read their answers
-// with ReadInsertedRuns.
+// QueueInsertRuns adds to a batch the statements that store runs and their
+// steps (steps[i] are runs[i]'s); read their answers with ReadInsertedRuns.
+// A run's created_at is the transaction's start.
 func QueueInsertRuns(b *pgx.Batch, runs []*Run, steps [][]RunStep) {
 	n := len(runs)
 	// uuids as [16]byte go binary; as uuid.UUID they would go through driver.Valuer as text
@@ -248,20 +228,12 @@ func QueueInsertRuns(b *pgx.Batch, runs []*Run, steps [][]RunStep) {
 			b := [16]byte(*r.ReplayOf)
 			replays[i] = &b
 		}
-		if r.Definition != nil {
-			d := string(r.Definition)
-			defs[i] = &d
-		}
+		defs[i] = jsonText(r.Definition)
 		for _, s := range steps[i] {
 			sRun, sWS = append(sRun, r.ID), append(sWS, r.WorkspaceID)
 			sStep, sAction, sStatus = append(sStep, s.StepID), append(sAction, s.Action), append(sStatus, s.Status)
 			sPos, sErr = append(sPos, int32(s.Position)), append(sErr, s.Error)
-			var out *string
-			if s.Output != nil {
-				o := string(s.Output)
-				out = &o
-			}
-			sOut = append(sOut, out)
+			sOut = append(sOut, jsonText(s.Output))
 		}
 	}
 	b.Queue(`INSERT INTO runs (id, workspace_id, flow_id, flow_version, event_id, status, is_test, replay_of, definition, finished_at)
@@ -347,16 +319,6 @@ func QueueSetRunStatus(b *pgx.Batch, id uuid.UUID, status string) {
 		WHERE id = $1`, id, status)
 }
 
-// QueueMarkRunRunning adds to a batch: a queued run is now running. A run's
-// status says "running" once a step is past its first attempt, has finished
-// with more to come, or has run for a moment (jobs/step.go): a run whose one
-// fast step succeeds goes from queued to succeeded in one update.
-func QueueMarkRunRunning(b *pgx.Batch, id uuid.UUID) {
-	b.Queue(`UPDATE runs SET status = 'running',
-		started_at = coalesce(started_at, (SELECT min(started_at) FROM run_steps WHERE run_id = $1), now())
-		WHERE id = $1 AND status = 'queued'`, id)
-}
-
 const stepColumns = `run_id, step_id, action, status, attempts, input, output, error, position, started_at, finished_at, duration_ms`
 
 // RunSteps lists a run's steps in definition order.
@@ -389,27 +351,18 @@ type StepStart struct {
 	Attempt int
 }
 
-// ReadStep reads what a step job needs (the run, its steps' states and
-// outputs, its event's payload and headers) in one round trip and writes
-// nothing: a step's attempt is recorded when it ends (RecordAttempt,
-// FinishLastSteps), and it shows as running only if it takes a while
-// (QueueMarkStepRunning). A run that no longer exists answers ErrNotFound.
-func ReadStep(ctx context.Context, db DB, runID uuid.UUID, stepID string) (StepStart, error) {
-	sts, errs, err := ReadSteps(ctx, db, []StepRef{{RunID: runID, StepID: stepID}})
-	if err != nil {
-		return StepStart{}, err
-	}
-	return sts[0], errs[0]
-}
-
 // StepRef names a step of a run.
 type StepRef struct {
 	RunID  uuid.UUID
 	StepID string
 }
 
-// ReadSteps is ReadStep for many steps (of many runs) in one round trip.
-// errs[i] is ErrNotFound when refs[i]'s run no longer exists.
+// ReadSteps reads what step jobs need (each run, its steps' states and
+// outputs, its event's payload and headers) for many steps of many runs in
+// one round trip, and writes nothing: a step's attempt is recorded when it
+// ends (RecordAttempts, FinishLastSteps), and it shows as running only if it
+// takes a while (QueueMarkStepRunning). errs[i] is ErrNotFound when refs[i]'s
+// run no longer exists.
 func ReadSteps(ctx context.Context, db DB, refs []StepRef) (sts []StepStart, errs []error, err error) {
 	ids := make([][16]byte, 0, len(refs))
 	seen := make(map[uuid.UUID]bool, len(refs))
@@ -505,20 +458,6 @@ type StepOutcome struct {
 	Input, Output json.RawMessage
 }
 
-// RecordAttempt is RecordAttempts for one outcome: it returns the run and its
-// steps' states as they now are.
-func RecordAttempt(ctx context.Context, tx pgx.Tx, a StepAttempt, status string, input, output json.RawMessage) (Run, []RunStep, error) {
-	runs, steps, err := RecordAttempts(ctx, tx, []StepOutcome{{Attempt: a, Status: status, Input: input, Output: output}})
-	if err != nil {
-		return Run{}, nil, err
-	}
-	run, ok := runs[a.RunID]
-	if !ok {
-		return Run{}, nil, fmt.Errorf("store: lock run %s: %w", a.RunID, ErrNotFound)
-	}
-	return run, steps[a.RunID], nil
-}
-
 // RecordAttempts locks the outcomes' runs and, for each run not cancelled,
 // appends the attempts and sets the steps' states; it returns the runs and
 // their steps' states (id, status, attempts, output) as they now are, by run id: one round
@@ -604,15 +543,6 @@ type LastStep struct {
 	Input, Output json.RawMessage
 	Others        map[string]string // the run's other steps: id → status, as the caller saw them
 	RunStatus     string            // the run's: succeeded or failed
-}
-
-// FinishLastStep is FinishLastSteps for one step.
-func FinishLastStep(ctx context.Context, db DB, a StepAttempt, status string, input, output json.RawMessage, others map[string]string, runStatus string) (bool, error) {
-	done, err := FinishLastSteps(ctx, db, []LastStep{{Attempt: a, Status: status, Input: input, Output: output, Others: others, RunStatus: runStatus}})
-	if err != nil {
-		return false, err
-	}
-	return done[0], nil
 }
 
 // FinishLastSteps records the outcomes of runs' last steps and the runs' own,
